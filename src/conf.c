@@ -1,0 +1,128 @@
+/*
+ * conf: the inih handler and the value parsers.
+ *
+ * Keys may stand before any section or in [keep-paths].  An unknown section,
+ * key or value is an error naming file and line: a typo must not silently
+ * change how roots are held.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "conf.h"
+
+struct parse_state {
+	struct settings	*settings;
+	char		 why[256];	/* the first error */
+};
+
+static int
+parse_bool(const char *value, int *out)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+	    strcmp(value, "1") == 0)
+		*out = 1;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+	    strcmp(value, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* inih calls this per key; it returns nonzero on success. */
+static int
+conf_handler(void *user, const char *section, const char *key,
+    const char *value)
+{
+	struct parse_state *ps = user;
+	struct settings *s = ps->settings;
+	char *copy;
+
+	if (*section != '\0' && strcmp(section, "keep-paths") != 0) {
+		snprintf(ps->why, sizeof(ps->why), "unknown section [%s]",
+		    section);
+		return 0;
+	}
+	if (strcmp(key, "store") == 0) {
+		if (*value == '\0' || (copy = strdup(value)) == NULL) {
+			snprintf(ps->why, sizeof(ps->why), "store: %s",
+			    *value ? strerror(errno) : "empty value");
+			return 0;
+		}
+		free(s->store);
+		s->store = copy;
+	} else if (strcmp(key, "quiet") == 0) {
+		if (parse_bool(value, &s->quiet) == -1) {
+			snprintf(ps->why, sizeof(ps->why), "quiet: '%s' is "
+			    "not yes or no", value);
+			return 0;
+		}
+	} else {
+		snprintf(ps->why, sizeof(ps->why), "unknown key '%s'", key);
+		return 0;
+	}
+	return 1;
+}
+
+int
+conf_defaults(struct settings *s)
+{
+	s->quiet = 0;
+	return (s->store = strdup("auto")) == NULL ? -1 : 0;
+}
+
+int
+conf_read(struct settings *s, const char *path, int must_exist, char *err,
+    size_t errlen)
+{
+	struct parse_state ps = { s, "" };
+	FILE *f;
+	int line;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	line = ini_parse_file(f, conf_handler, &ps);
+	fclose(f);
+	if (line == 0)
+		return 0;
+	if (line < 0)
+		snprintf(err, errlen, "%s: cannot parse", path);
+	else if (ps.why[0] != '\0')
+		snprintf(err, errlen, "%s:%d: %s", path, line, ps.why);
+	else
+		snprintf(err, errlen, "%s:%d: syntax error", path, line);
+	return -1;
+}
+
+char *
+conf_user_file(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *path;
+	int n;
+
+	if (xdg != NULL && *xdg != '\0')
+		n = asprintf(&path, "%s/keep-paths/config", xdg);
+	else if (home != NULL && *home != '\0')
+		n = asprintf(&path, "%s/.config/keep-paths/config", home);
+	else
+		return NULL;
+	return n == -1 ? NULL : path;
+}
+
+void
+conf_free(struct settings *s)
+{
+	free(s->store);
+	s->store = NULL;
+}

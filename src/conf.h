@@ -1,0 +1,34 @@
+/*
+ * conf: keep-paths.conf files, read with inih, into one settings struct.
+ * Files are read in order (/etc, then the user's, then --config) and each
+ * later value wins; the command line wins over them all.
+ */
+#ifndef KP_CONF_H
+#define KP_CONF_H
+
+#include <stddef.h>
+
+#define CONF_SYSTEM_FILE	"/etc/keep-paths.conf"
+
+struct settings {
+	char	*store;		/* "store": auto, daemon, unix://PATH */
+	int	 quiet;		/* "quiet": leave out "ok" replies */
+};
+
+/* Sets the defaults.  Returns 0, or -1 (ENOMEM). */
+int	conf_defaults(struct settings *);
+
+/*
+ * Reads one file into the settings.  A missing file is fine unless
+ * must_exist.  Returns 0, or -1 with "FILE:LINE: reason" in err.
+ */
+int	conf_read(struct settings *, const char *path, int must_exist,
+	    char *err, size_t errlen);
+
+/* The per-user file: ${XDG_CONFIG_HOME:-$HOME/.config}/keep-paths/config,
+ * or NULL if neither variable is set.  New string. */
+char	*conf_user_file(void);
+
+void	conf_free(struct settings *);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * keep-paths: hold Nix store paths as temporary GC roots for exactly as
+ * long as the parent's pipe is open (or a command runs).
+ *
+ * main reads options and config files, opens the store, queues the PATH
+ * arguments as the first requests, and hands over to loop_run; it alone
+ * turns failures into messages and exit statuses.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "exitcode.h"
+#include "loop.h"
+#include "request.h"
+#include "store.h"
+#include "xio.h"
+
+#define CONNECT_TIMEOUT_MS	30000
+
+struct options {
+	const char	*store;		/* NULL: from the config */
+	const char	*config;	/* --config FILE */
+	int		 quiet;		/* -1: from the config */
+	int		 fd;
+	char		**paths;
+	int		 npaths;
+	char		**command;	/* after "--", or NULL */
+};
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: %s [-hqV] [--config FILE] [--fd N] [--store STORE]\n"
+"                  [PATH ...] [-- COMMAND [ARG ...]]\n"
+"\n"
+"Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
+"Each PATH, then each line read from stdin (or fd N), gets one reply line:\n"
+"  ok STOREPATH         rooted, and valid: not collected until released\n"
+"  missing STOREPATH    rooted, but not valid (build it now: it is protected)\n"
+"  error INPUT: REASON  nothing rooted for this line\n"
+"EOF or hangup on the watched fd, or SIGTERM/SIGINT/SIGHUP, releases them.\n"
+"With -- COMMAND, run COMMAND with the PATHs held, release when it exits.\n"
+"\n"
+"  -q, --quiet          do not print \"ok\" replies\n"
+"      --fd N           read requests from, and watch, fd N instead of stdin\n"
+"      --store STORE    auto (default), daemon, or unix:///path/to/socket\n"
+"      --config FILE    read FILE after the system and user config files\n"
+"  -h, --help           print this help and exit\n"
+"  -V, --version        print the version and exit\n"
+"\n"
+"Exit status: 0 released; 64 usage; 65 a PATH was refused (COMMAND not run);\n"
+"69 store unreachable; 71 system error; 74 request/reply channel error;\n"
+"75 roots lost; 76 store protocol error; with COMMAND, its status.\n"
+"See keep-paths(1).\n", getprogname());
+	exit(status);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "fd",		required_argument, NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "store",	required_argument, NULL, 's' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	const char *errstr;
+	int ch, i;
+
+	memset(o, 0, sizeof(*o));
+	o->quiet = -1;
+	/* "+": options end at the first PATH, so "--" keeps its place. */
+	while ((ch = getopt_long(argc, argv, "+hqV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->fd = (int)strtonum(optarg, 0, INT_MAX, &errstr);
+			if (errstr != NULL)
+				errx(KP_EXIT_USAGE, "--fd %s: %s", optarg,
+				    errstr);
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 's':
+			o->store = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(KP_EXIT_USAGE);
+		}
+	}
+	/* optind may sit just past a "--" that ended the options. */
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		o->command = argv + optind;
+		if (*o->command == NULL)
+			errx(KP_EXIT_USAGE, "-- needs a COMMAND");
+		return;
+	}
+	o->paths = argv + optind;
+	for (i = optind; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			argv[i] = NULL;
+			o->command = argv + i + 1;
+			if (*o->command == NULL)
+				errx(KP_EXIT_USAGE, "-- needs a COMMAND");
+			break;
+		}
+	o->npaths = i - optind;
+}
+
+/* System file, user file, --config FILE; then the command line wins. */
+static void
+load_settings(const struct options *o, struct settings *s)
+{
+	char msg[512], *user;
+
+	if (conf_defaults(s) == -1)
+		err(KP_EXIT_OSERR, NULL);
+	if (conf_read(s, CONF_SYSTEM_FILE, 0, msg, sizeof(msg)) == -1)
+		errx(KP_EXIT_USAGE, "%s", msg);
+	if ((user = conf_user_file()) != NULL &&
+	    conf_read(s, user, 0, msg, sizeof(msg)) == -1)
+		errx(KP_EXIT_USAGE, "%s", msg);
+	free(user);
+	if (o->config != NULL &&
+	    conf_read(s, o->config, 1, msg, sizeof(msg)) == -1)
+		errx(KP_EXIT_USAGE, "%s", msg);
+	if (o->quiet != -1)
+		s->quiet = o->quiet;
+	if (o->store != NULL) {
+		free(s->store);
+		if ((s->store = strdup(o->store)) == NULL)
+			err(KP_EXIT_OSERR, NULL);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct settings s;
+	struct loop_config lc;
+	struct batch initial = { NULL, 0, 0 };
+	struct store *store;
+	char msg[STORE_ERROR_MAX], *storedir;
+	int i, status, signo = 0;
+
+	/* A reader that goes away is an error we report, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	parse_options(argc, argv, &o);
+	load_settings(&o, &s);
+	if (o.command == NULL && !xio_fd_is_open(o.fd))
+		errx(KP_EXIT_USAGE, "fd %d is not open", o.fd);
+	if ((storedir = store_dir_from_env()) == NULL)
+		errx(KP_EXIT_USAGE, "NIX_STORE_DIR must be an absolute path");
+	for (i = 0; i < o.npaths; i++)
+		if (request_add(&initial, storedir, o.paths[i],
+		    strlen(o.paths[i])) == -1)
+			err(KP_EXIT_OSERR, NULL);
+	if ((store = store_open(s.store, storedir, msg, sizeof(msg),
+	    &status)) == NULL)
+		errx(status, "%s", msg);
+
+	lc.parent_fd = o.fd;
+	lc.quiet = s.quiet;
+	lc.command = o.command;
+	lc.storedir = storedir;
+	lc.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	status = loop_run(store, &initial, &lc, &signo);
+
+	batch_free(&initial);
+	conf_free(&s);
+	free(storedir);
+	if (signo != 0) {
+		/* Released; now end the way the signal asked. */
+		signal(signo, SIG_DFL);
+		raise(signo);
+		status = 128 + signo;
+	}
+	return status;
+}

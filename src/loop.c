@@ -1,0 +1,426 @@
+/*
+ * loop: the lifetime of a keep-paths session.
+ *
+ * A request line travels: read() from the parent into l->in, split into
+ * requests (request_take_lines) onto l->queued, moved as one batch to
+ * l->inflight and submitted to the store; when the store says STORE_DONE
+ * every request has its reply, formatted in order into l->out, and written
+ * to stdout when poll() says it can take them.
+ *
+ * Inherited fds (the parent's, stdout) are never made non-blocking: the
+ * flag would leak into the parent's file description.  Instead a read
+ * happens only after POLLIN, and a write of at most PIPE_BUF bytes only
+ * after POLLOUT, which never blocks.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exitcode.h"
+#include "loop.h"
+#include "xio.h"
+
+/* Stop reading requests while this many wait for the store. */
+#define QUEUE_MAX	65536
+#define READ_CHUNK	65536
+/* How long replies already made may take to drain at a failure. */
+#define FINAL_FLUSH_MS	1000
+#define LOOP_GO		(-1)
+
+struct loop {
+	const struct loop_config *cfg;
+	struct store	*store;		/* NULL once closed */
+	int		 parent_fd;	/* -1 once gone, or with a command */
+	struct buf	 in;		/* request bytes from the parent */
+	int		 skipping;	/* inside an over-long line */
+	struct buf	 out;		/* reply bytes for stdout */
+	struct batch	 queued;	/* requests waiting for the store */
+	struct batch	 inflight;	/* the batch the store works on */
+	int		 busy;		/* inflight is with the store */
+	pid_t		 child;		/* the command, 0 before it runs */
+	int		 failed;	/* a failure to report after the child */
+	int		 signo;		/* the signal that ended the session */
+};
+
+static int sigpipe_fds[2] = { -1, -1 };
+
+static void
+on_signal(int signo)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)signo;
+
+	(void)write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static int
+signals_setup(void)
+{
+	static const int caught[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	struct sigaction sa;
+	size_t i;
+
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], &sa, NULL) == -1)
+			return -1;
+	return 0;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Writes what replies stdout takes within timeout_ms; used at the end. */
+static void
+flush_replies(struct loop *l, int timeout_ms)
+{
+	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
+	long deadline = now_ms() + timeout_ms;
+
+	while (buf_used(&l->out) > 0 && deadline > now_ms()) {
+		if (poll(&pfd, 1, (int)(deadline - now_ms())) <= 0 ||
+		    (pfd.revents & (POLLERR | POLLNVAL)) ||
+		    buf_write_fd(&l->out, STDOUT_FILENO, PIPE_BUF) == -1)
+			return;
+	}
+}
+
+static void
+store_close(struct loop *l)
+{
+	if (l->store != NULL)
+		l->store->ops->close(l->store);
+	l->store = NULL;
+}
+
+/*
+ * The store failed.  Roots it held are gone: say so on stdout ("lost") and
+ * on stderr.  With a command running, it runs on and the status waits.
+ */
+static int
+store_failed(struct loop *l, int status)
+{
+	size_t roots = l->store->ops->roots(l->store);
+	int exitcode;
+
+	switch (status) {
+	case STORE_UNREACHABLE:	exitcode = KP_EXIT_UNREACHABLE; break;
+	case STORE_PROTOCOL:	exitcode = KP_EXIT_PROTOCOL; break;
+	case STORE_SYSTEM:	exitcode = KP_EXIT_OSERR; break;
+	default:		exitcode = roots > 0 ? KP_EXIT_LOST :
+				    KP_EXIT_UNREACHABLE; break;
+	}
+	if (roots > 0) {
+		warnx("%s", l->store->error);
+		warnx("LOST %zu root%s: the store no longer protects %s",
+		    roots, roots == 1 ? "" : "s",
+		    roots == 1 ? "it" : "them");
+		if (l->cfg->command == NULL) {
+			buf_printf(&l->out, "lost\n");
+			flush_replies(l, FINAL_FLUSH_MS);
+		}
+	} else
+		warnx("%s", l->store->error);
+	store_close(l);
+	if (l->child > 0) {
+		l->failed = exitcode;
+		return LOOP_GO;
+	}
+	return exitcode;
+}
+
+static int
+spawn_command(struct loop *l)
+{
+	char *const *argv = l->cfg->command;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		warn("fork");
+		return KP_EXIT_OSERR;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		warn("%s", argv[0]);
+		_exit(errno == ENOENT ? KP_EXIT_NOTFOUND : KP_EXIT_NOEXEC);
+	}
+	l->child = pid;
+	return LOOP_GO;
+}
+
+/* With a command, PATH arguments must all be rooted and valid to run it. */
+static int
+check_command_paths(struct loop *l)
+{
+	struct request *r;
+	size_t i;
+	int refused = 0;
+
+	for (i = 0; i < l->inflight.n; i++) {
+		r = &l->inflight.req[i];
+		if (r->reply == REPLY_MISSING)
+			warnx("%s: not valid", r->path);
+		else if (r->reply == REPLY_ERROR)
+			warnx("%s: %s", r->input, r->why);
+		refused |= r->reply != REPLY_OK;
+	}
+	return refused ? KP_EXIT_REFUSED : LOOP_GO;
+}
+
+static int
+batch_done(struct loop *l)
+{
+	size_t i;
+	int rc = LOOP_GO;
+
+	l->busy = 0;
+	if (l->cfg->command != NULL)
+		rc = check_command_paths(l);
+	else
+		for (i = 0; i < l->inflight.n; i++)
+			if (request_format_reply(&l->out, &l->inflight.req[i],
+			    l->cfg->quiet) == -1) {
+				warn("replies");
+				rc = KP_EXIT_OSERR;
+				break;
+			}
+	batch_clear(&l->inflight);
+	return rc;
+}
+
+/* Hands the queued requests to the store, or starts the command. */
+static int
+dispatch(struct loop *l)
+{
+	int status;
+
+	if (l->store == NULL || l->busy || !l->store->ops->ready(l->store))
+		return LOOP_GO;
+	if (l->queued.n == 0) {
+		if (l->cfg->command != NULL && l->child == 0)
+			return spawn_command(l);
+		return LOOP_GO;
+	}
+	if (batch_move(&l->inflight, &l->queued) == -1) {
+		warn("requests");
+		return KP_EXIT_OSERR;
+	}
+	l->busy = 1;
+	status = l->store->ops->submit(l->store, &l->inflight);
+	if (status == STORE_DONE)
+		return batch_done(l);
+	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);
+}
+
+static int
+on_store(struct loop *l, short revents)
+{
+	int status = l->store->ops->handle(l->store, revents);
+
+	if (status == STORE_DONE)
+		return batch_done(l);
+	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);
+}
+
+/* Requests from the parent, or its end: EOF or HUP releases the roots. */
+static int
+on_parent(struct loop *l, short revents)
+{
+	ssize_t n;
+
+	if (revents & POLLNVAL) {
+		warnx("fd %d: closed under us", l->parent_fd);
+		return KP_EXIT_IO;
+	}
+	if ((revents & POLLIN) == 0)
+		return KP_EXIT_OK;		/* HUP with nothing to read */
+	if ((n = buf_read_fd(&l->in, l->parent_fd, READ_CHUNK)) == 0)
+		return KP_EXIT_OK;
+	if (n == -1) {
+		if (errno == EAGAIN)
+			return LOOP_GO;
+		warn("fd %d", l->parent_fd);
+		return KP_EXIT_IO;
+	}
+	if (request_take_lines(&l->queued, l->cfg->storedir, &l->in,
+	    &l->skipping) == -1) {
+		warn("requests");
+		return KP_EXIT_OSERR;
+	}
+	return LOOP_GO;
+}
+
+static int
+on_stdout(struct loop *l, short revents)
+{
+	if (revents & (POLLERR | POLLNVAL)) {
+		warnx("stdout: the reader is gone");
+		return KP_EXIT_IO;
+	}
+	if (buf_write_fd(&l->out, STDOUT_FILENO, PIPE_BUF) == -1 &&
+	    errno != EAGAIN) {
+		warn("stdout");
+		return KP_EXIT_IO;
+	}
+	return LOOP_GO;
+}
+
+static int
+child_exited(struct loop *l, int wstatus)
+{
+	l->child = -1;
+	if (l->failed)
+		return l->failed;
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return WEXITSTATUS(wstatus);
+}
+
+static int
+on_signals(struct loop *l)
+{
+	unsigned char sigs[64];
+	ssize_t n, i;
+	int wstatus;
+
+	if ((n = xio_read(sigpipe_fds[0], sigs, sizeof(sigs))) <= 0)
+		return LOOP_GO;
+	for (i = 0; i < n; i++) {
+		if (sigs[i] == SIGCHLD) {
+			if (l->child > 0 &&
+			    waitpid(l->child, &wstatus, WNOHANG) == l->child)
+				return child_exited(l, wstatus);
+			continue;
+		}
+		if (l->child > 0) {
+			/* The command decides; the roots stay until it ends. */
+			kill(l->child, sigs[i]);
+			continue;
+		}
+		l->signo = sigs[i];
+		return KP_EXIT_OK;
+	}
+	return LOOP_GO;
+}
+
+enum { PFD_SIGNAL, PFD_STORE, PFD_PARENT, PFD_STDOUT, PFD_COUNT };
+
+static void
+fill_pollfds(struct loop *l, struct pollfd *pfd)
+{
+	memset(pfd, 0, PFD_COUNT * sizeof(*pfd));
+	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
+	pfd[PFD_SIGNAL].events = POLLIN;
+	pfd[PFD_STORE].fd = -1;
+	if (l->store != NULL)
+		l->store->ops->pollfd(l->store, &pfd[PFD_STORE]);
+	pfd[PFD_PARENT].fd = l->parent_fd;
+	pfd[PFD_PARENT].events = l->queued.n < QUEUE_MAX ? POLLIN : 0;
+	pfd[PFD_STDOUT].fd = buf_used(&l->out) > 0 ? STDOUT_FILENO : -1;
+	pfd[PFD_STDOUT].events = POLLOUT;
+}
+
+/* Milliseconds poll may wait: until the connect deadline, if not ready. */
+static int
+poll_timeout(struct loop *l, long deadline)
+{
+	long left;
+
+	if (l->store == NULL || l->store->ops->ready(l->store))
+		return -1;
+	left = deadline - now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+static int
+run(struct loop *l)
+{
+	struct pollfd pfd[PFD_COUNT];
+	long deadline = now_ms() + l->cfg->connect_timeout_ms;
+	int rc;
+
+	for (;;) {
+		if ((rc = dispatch(l)) != LOOP_GO)
+			return rc;
+		fill_pollfds(l, pfd);
+		if (poll(pfd, PFD_COUNT, poll_timeout(l, deadline)) == -1) {
+			if (errno == EINTR)
+				continue;
+			warn("poll");
+			return KP_EXIT_OSERR;
+		}
+		if (l->store != NULL && !l->store->ops->ready(l->store) &&
+		    now_ms() >= deadline) {
+			warnx("the store did not answer within %d s",
+			    l->cfg->connect_timeout_ms / 1000);
+			return KP_EXIT_UNREACHABLE;
+		}
+		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
+			return rc;
+		if (pfd[PFD_STORE].revents &&
+		    (rc = on_store(l, pfd[PFD_STORE].revents)) != LOOP_GO)
+			return rc;
+		if (pfd[PFD_PARENT].revents &&
+		    (rc = on_parent(l, pfd[PFD_PARENT].revents)) != LOOP_GO)
+			return rc;
+		if (pfd[PFD_STDOUT].revents &&
+		    (rc = on_stdout(l, pfd[PFD_STDOUT].revents)) != LOOP_GO)
+			return rc;
+	}
+}
+
+int
+loop_run(struct store *store, struct batch *initial,
+    const struct loop_config *cfg, int *signo)
+{
+	struct loop l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.cfg = cfg;
+	l.store = store;
+	l.parent_fd = cfg->command != NULL ? -1 : cfg->parent_fd;
+	if (signals_setup() == -1) {
+		warn("signals");
+		store_close(&l);
+		return KP_EXIT_OSERR;
+	}
+	if (batch_move(&l.queued, initial) == -1) {
+		warn("requests");
+		rc = KP_EXIT_OSERR;
+	} else
+		rc = run(&l);
+	/* Closing the connection is what releases the roots. */
+	store_close(&l);
+	batch_free(&l.queued);
+	batch_free(&l.inflight);
+	buf_free(&l.in);
+	buf_free(&l.out);
+	*signo = l.signo;
+	return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * loop: the one poll() loop that holds the roots.  It watches the parent's
+ * fd (requests, and EOF/HUP for the end), the store, stdout for replies,
+ * signals through a self-pipe, and the child of "-- COMMAND".  Nothing in
+ * it blocks; it knows requests and the store interface, not Nix.
+ */
+#ifndef KP_LOOP_H
+#define KP_LOOP_H
+
+#include "request.h"
+#include "store.h"
+
+struct loop_config {
+	int		 parent_fd;	/* requests and lifetime; -1: none */
+	int		 quiet;		/* leave out "ok" replies */
+	char *const	*command;	/* run with the roots held, or NULL */
+	const char	*storedir;
+	int		 connect_timeout_ms; /* for the store to become ready */
+};
+
+/*
+ * Roots the requests of initial (which it empties), then every request
+ * line from the parent, until the end: EOF/HUP on the parent's fd, a
+ * signal, the command's exit, or a failure.  Closes the store, which
+ * releases the roots.  Returns the exit status; if a signal ended the
+ * session, *signo is set to it so main can die by it.
+ */
+int	loop_run(struct store *, struct batch *initial,
+	    const struct loop_config *, int *signo);
+
+#endif

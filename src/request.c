@@ -1,0 +1,160 @@
+/*
+ * request: line framing, request parsing and reply formatting.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <vis.h>
+
+#include "request.h"
+#include "storepath.h"
+
+/* Every byte that could break a reply line is made visible. */
+#define VIS_REPLY	(VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB)
+
+static struct request *
+batch_push(struct batch *b)
+{
+	struct request *r;
+	size_t cap;
+
+	if (b->n == b->cap) {
+		cap = b->cap ? b->cap * 2 : 64;
+		if ((r = reallocarray(b->req, cap, sizeof(*r))) == NULL)
+			return NULL;
+		b->req = r;
+		b->cap = cap;
+	}
+	r = &b->req[b->n++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+int
+request_set_error(struct request *r, const char *why)
+{
+	free(r->why);
+	if ((r->why = strdup(why)) == NULL)
+		return -1;
+	r->reply = REPLY_ERROR;
+	return 0;
+}
+
+/* How much of an over-long line its error reply echoes. */
+#define ECHO_MAX	64
+
+int
+request_add(struct batch *b, const char *storedir, const char *input,
+    size_t len)
+{
+	char why[STOREPATH_WHY_MAX], *line;
+	struct request *r;
+	int rc;
+	size_t echo = len > REQUEST_LINE_MAX ? ECHO_MAX : len;
+
+	if ((r = batch_push(b)) == NULL)
+		return -1;
+	if ((r->input = malloc(echo * 4 + sizeof("..."))) == NULL)
+		return -1;
+	strvisx(r->input, input, echo, VIS_REPLY);
+	if (echo < len)
+		strcat(r->input, "...");
+	if (len > REQUEST_LINE_MAX)
+		return request_set_error(r, "line too long");
+	if (len == 0)
+		return request_set_error(r, "empty request");
+	if (memchr(input, '\0', len) != NULL)
+		return request_set_error(r, "contains a NUL byte");
+	if ((line = strndup(input, len)) == NULL)
+		return -1;
+	rc = storepath_resolve(storedir, line, &r->path, why, sizeof(why));
+	free(line);
+	return rc == -1 ? request_set_error(r, why) : 0;
+}
+
+int
+request_take_lines(struct batch *b, const char *storedir, struct buf *in,
+    int *skipping)
+{
+	const char *head, *nl;
+	size_t used, len;
+
+	for (;;) {
+		head = (const char *)buf_head(in);
+		used = buf_used(in);
+		nl = memchr(head, '\n', used);
+		if (nl == NULL) {
+			if (used <= REQUEST_LINE_MAX || *skipping) {
+				if (*skipping)
+					buf_consume(in, used);
+				return 0;
+			}
+			/* Too long: answer it now, drop the rest of it later. */
+			if (request_add(b, storedir, head, used) == -1)
+				return -1;
+			buf_consume(in, used);
+			*skipping = 1;
+			return 0;
+		}
+		len = (size_t)(nl - head);
+		if (*skipping)
+			*skipping = 0;
+		else if (request_add(b, storedir, head, len) == -1)
+			return -1;
+		buf_consume(in, len + 1);
+	}
+}
+
+int
+request_format_reply(struct buf *out, const struct request *r, int quiet)
+{
+	switch (r->reply) {
+	case REPLY_OK:
+		return quiet ? 0 : buf_printf(out, "ok %s\n", r->path);
+	case REPLY_MISSING:
+		return buf_printf(out, "missing %s\n", r->path);
+	case REPLY_ERROR:
+		return buf_printf(out, "error %s: %s\n", r->input, r->why);
+	case REPLY_PENDING:
+		break;
+	}
+	abort();
+}
+
+int
+batch_move(struct batch *to, struct batch *from)
+{
+	struct request *r;
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		if ((r = batch_push(to)) == NULL)
+			return -1;
+		*r = from->req[i];
+	}
+	from->n = 0;
+	return 0;
+}
+
+void
+batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->req[i].input);
+		free(b->req[i].path);
+		free(b->req[i].why);
+	}
+	b->n = 0;
+}
+
+void
+batch_free(struct batch *b)
+{
+	batch_clear(b);
+	free(b->req);
+	b->req = NULL;
+	b->cap = 0;
+}

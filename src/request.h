@@ -1,0 +1,72 @@
+/*
+ * request: one request line in, one reply line out.
+ *
+ * A request is a path: a store path, a path inside one, or a symlink into
+ * the store.  Its reply is exactly one line:
+ *	ok STOREPATH		rooted, and valid
+ *	missing STOREPATH	rooted, but not valid (yet, or any more)
+ *	error INPUT: REASON	nothing rooted for this line
+ */
+#ifndef KP_REQUEST_H
+#define KP_REQUEST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Longest request line, newline excluded. */
+#define REQUEST_LINE_MAX	4096
+
+enum reply_kind {
+	REPLY_PENDING,
+	REPLY_OK,
+	REPLY_MISSING,
+	REPLY_ERROR,
+};
+
+struct request {
+	char		*input;	/* as received, visibly encoded */
+	char		*path;	/* canonical store path; NULL if refused */
+	char		*why;	/* REPLY_ERROR: the reason */
+	enum reply_kind	 reply;
+};
+
+/* Requests in arrival order. */
+struct batch {
+	struct request	*req;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/*
+ * Appends a request for input (len bytes, may hold NULs), resolved against
+ * storedir; a refused input becomes a request that already has its error
+ * reply.  Returns 0, or -1 with errno ENOMEM.
+ */
+int	request_add(struct batch *, const char *storedir, const char *input,
+	    size_t len);
+
+/*
+ * Moves every complete line of in into the batch, consuming it.  *skipping
+ * carries over a line that was too long and is being discarded.  Returns 0
+ * or -1 (ENOMEM).
+ */
+int	request_take_lines(struct batch *, const char *storedir, struct buf *in,
+	    int *skipping);
+
+/* Sets a request's reply to an error, taking a copy of why.  Returns 0/-1. */
+int	request_set_error(struct request *, const char *why);
+
+/* Appends the reply line of a request; with quiet, "ok" lines are left out. */
+int	request_format_reply(struct buf *out, const struct request *,
+	    int quiet);
+
+/* Moves every request of from to the end of to; from is left empty. */
+int	batch_move(struct batch *to, struct batch *from);
+
+/* Frees every request; the batch is left empty and reusable. */
+void	batch_clear(struct batch *);
+
+void	batch_free(struct batch *);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * store: the back-end interface.  A back end roots the paths of a batch,
+ * waits out any collection already running, checks validity, and only then
+ * gives each request its reply.  No step may block: a back end exposes one
+ * fd to poll and makes progress in handle().
+ */
+#ifndef KP_STORE_H
+#define KP_STORE_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include "request.h"
+
+enum store_status {
+	STORE_BUSY,		/* nothing to report yet */
+	STORE_DONE,		/* the submitted batch has all its replies */
+	STORE_UNREACHABLE,	/* the store could not be reached or set up */
+	STORE_PROTOCOL,		/* the store broke the protocol */
+	STORE_CLOSED,		/* the store connection dropped */
+	STORE_SYSTEM,		/* a local failure: out of memory */
+};
+
+#define STORE_ERROR_MAX	1024
+
+struct store {
+	const struct store_ops	*ops;
+	char			 error[STORE_ERROR_MAX]; /* set on failure */
+};
+
+struct store_ops {
+	/* Fills in the fd and events to poll; fd -1 for none. */
+	void	(*pollfd)(struct store *, struct pollfd *);
+	/* Makes progress on revents; returns a store_status. */
+	int	(*handle)(struct store *, short revents);
+	/* Returns 1 once the store takes batches. */
+	int	(*ready)(struct store *);
+	/*
+	 * Starts rooting every request of the batch that has a path; the
+	 * batch must stay put until STORE_DONE.  Returns STORE_BUSY,
+	 * STORE_DONE at once if nothing needs the store, or a failure.
+	 */
+	int	(*submit)(struct store *, struct batch *);
+	/* Roots registered, or perhaps registered: what a drop would lose. */
+	size_t	(*roots)(struct store *);
+	/* Releases every root and frees the store. */
+	void	(*close)(struct store *);
+};
+
+/*
+ * Opens the store named by uri ("auto", "daemon", "unix://PATH") for store
+ * paths under storedir.  Returns the store, or NULL with a message in err
+ * and an exit status in *status.
+ */
+struct store *store_open(const char *uri, const char *storedir, char *err,
+	    size_t errlen, int *status);
+
+/* The store directory from the environment, as Nix reads it.  New string. */
+char	*store_dir_from_env(void);
+
+#endif

@@ -1,0 +1,651 @@
+/*
+ * store_daemon: temporary roots held by a Nix daemon worker.
+ *
+ * One connection; every request is pipelined, and replies are parsed as
+ * they arrive (a daemon whose replies are not drained stops reading: 50,000
+ * unread AddTempRoot replies deadlock it).  A batch is, in this order:
+ *	AddTempRoot for each path not yet held on this connection,
+ *	one CollectGarbage(ReturnDead, maxFreed 0) barrier,
+ *	QueryValidPaths in chunks,
+ * and the daemon runs them strictly in order, so every root is registered
+ * before the barrier, and validity is read only once no collection that
+ * was running at registration time is still running (Nix <= 2.34 and Lix
+ * can delete a path rooted mid-collection).
+ *
+ * Right after the handshake an IsValidPath of a well-formed path under our
+ * store directory checks that the daemon serves that directory: otherwise
+ * the first real path would make it drop the connection and every root.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_daemon.h"
+#include "worker_proto.h"
+#include "xio.h"
+
+/* Paths per QueryValidPaths, so no single reply grows large. */
+#define QUERY_CHUNK	4096
+#define READ_CHUNK	65536
+
+#define PROBE_NAME	"00000000000000000000000000000000-keep-paths-probe"
+
+/* A path rooted, or being rooted, on this connection: one per path. */
+struct root {
+	struct root	*next;		/* all roots, for freeing */
+	char		*path;
+	char		*error;		/* the daemon refused it in this batch */
+	unsigned long	 batch;		/* last batch that asked for it */
+	unsigned long	 valid;		/* last batch that found it valid */
+	int		 held;		/* AddTempRoot acknowledged */
+};
+
+static int
+root_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct root *)a)->path,
+	    ((const struct root *)b)->path);
+}
+
+/* What the daemon owes us, in order. */
+enum expect_kind {
+	EXPECT_HELLO,		/* magic and version */
+	EXPECT_HELLO_REST,	/* features, nixVersion, trust */
+	EXPECT_STARTUP,		/* the startup stderr loop */
+	EXPECT_SET_OPTIONS,
+	EXPECT_PROBE,
+	EXPECT_ADD_ROOT,
+	EXPECT_BARRIER,
+	EXPECT_QUERY_VALID,
+};
+
+struct expect {
+	enum expect_kind	 kind;
+	struct root		*root;	/* EXPECT_ADD_ROOT */
+};
+
+struct store_daemon {
+	struct store	 store;
+	int		 fd;
+	unsigned	 version;	/* negotiated: obeyed everywhere */
+	char		*storedir;
+	char		*socket_path;
+	struct buf	 in;
+	struct buf	 out;
+	struct expect	*expect;
+	size_t		 ehead, elen, ecap;
+	void		*roots;		/* tsearch(3) tree of struct root */
+	struct root	*allroots;
+	size_t		 nheld;		/* acknowledged */
+	size_t		 nsent;		/* sent, not yet acknowledged */
+	struct batch	*batch;		/* in flight, or NULL */
+	unsigned long	 gen;		/* number of the batch in flight */
+	int		 ready;
+};
+
+static int
+fail(struct store_daemon *d, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->store.error, sizeof(d->store.error), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static int
+fail_oom(struct store_daemon *d)
+{
+	return fail(d, STORE_SYSTEM, "%s", strerror(ENOMEM));
+}
+
+static int
+expect_push(struct store_daemon *d, enum expect_kind kind, struct root *root)
+{
+	struct expect *e;
+	size_t cap;
+
+	if (d->ehead == d->elen)
+		d->ehead = d->elen = 0;
+	if (d->elen == d->ecap) {
+		cap = d->ecap ? d->ecap * 2 : 64;
+		if ((e = reallocarray(d->expect, cap, sizeof(*e))) == NULL)
+			return -1;
+		d->expect = e;
+		d->ecap = cap;
+	}
+	d->expect[d->elen].kind = kind;
+	d->expect[d->elen].root = root;
+	d->elen++;
+	return 0;
+}
+
+static struct root *
+root_find(struct store_daemon *d, const char *path)
+{
+	struct root key, **found;
+
+	key.path = (char *)path;
+	found = tfind(&key, &d->roots, root_cmp);
+	return found != NULL ? *found : NULL;
+}
+
+static struct root *
+root_get(struct store_daemon *d, const char *path)
+{
+	struct root *r;
+
+	if ((r = root_find(d, path)) != NULL)
+		return r;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->path = strdup(path)) == NULL ||
+	    tsearch(r, &d->roots, root_cmp) == NULL) {
+		free(r->path);
+		free(r);
+		return NULL;
+	}
+	r->next = d->allroots;
+	d->allroots = r;
+	return r;
+}
+
+static void
+log_line(const char *text, size_t len)
+{
+	char *msg;
+
+	if ((msg = wp_message_text(text, len)) != NULL && *msg != '\0')
+		warnx("daemon: %s", msg);
+	free(msg);
+}
+
+/*
+ * The daemon's magic and version; queues the rest of our handshake.
+ * Returns a wp_result; a refusal is WP_OK with *status set.
+ */
+static int
+parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
+{
+	uint64_t magic, v;
+	char probe[PATH_MAX];
+
+	if (wp_get_u64(r, &magic) == WP_SHORT || wp_get_u64(r, &v) == WP_SHORT)
+		return WP_SHORT;
+	*status = STORE_PROTOCOL;
+	if (magic != WP_MAGIC_2) {
+		fail(d, STORE_PROTOCOL, "%s: not a Nix daemon "
+		    "(bad magic number)", d->socket_path);
+		return WP_OK;
+	}
+	if (WP_MAJOR(v) != 1 || WP_MINOR(v) >= WP_GUIX_MINOR) {
+		fail(d, STORE_PROTOCOL, "%s: daemon speaks protocol "
+		    "%u.%u, keep-paths speaks 1.%u to 1.%u",
+		    d->socket_path, (unsigned)WP_MAJOR(v),
+		    (unsigned)WP_MINOR(v), WP_MINOR(WP_MIN_VERSION),
+		    WP_MINOR(WP_CLIENT_VERSION));
+		return WP_OK;
+	}
+	if (v < WP_MIN_VERSION) {
+		fail(d, STORE_PROTOCOL, "%s: daemon protocol 1.%u is "
+		    "older than 1.%u, the oldest keep-paths speaks (Nix 2.8)",
+		    d->socket_path, (unsigned)WP_MINOR(v),
+		    WP_MINOR(WP_MIN_VERSION));
+		return WP_OK;
+	}
+	*status = STORE_BUSY;
+	d->version = v < WP_CLIENT_VERSION ? (unsigned)v : WP_CLIENT_VERSION;
+	snprintf(probe, sizeof(probe), "%s/%s", d->storedir, PROBE_NAME);
+	if (wp_put_hello_rest(&d->out, d->version) == -1 ||
+	    expect_push(d, EXPECT_HELLO_REST, NULL) == -1 ||
+	    wp_put_set_options(&d->out) == -1 ||
+	    expect_push(d, EXPECT_SET_OPTIONS, NULL) == -1 ||
+	    wp_put_is_valid_path(&d->out, probe) == -1 ||
+	    expect_push(d, EXPECT_PROBE, NULL) == -1)
+		*status = fail_oom(d);
+	return WP_OK;
+}
+
+/* Features, nixVersion and trust; the startup stderr loop follows. */
+static int
+parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
+{
+	const char *s;
+	size_t len;
+	uint64_t trust;
+	int rc;
+
+	if (WP_MINOR(d->version) >= 38 && (rc = wp_skip_strings(r)) != WP_OK)
+		return rc;
+	if (WP_MINOR(d->version) >= 33 &&
+	    (rc = wp_get_string(r, &s, &len)) != WP_OK)
+		return rc;
+	if (WP_MINOR(d->version) >= 35 &&
+	    (rc = wp_get_u64(r, &trust)) != WP_OK)
+		return rc;
+	/* Still at the head: the stderr loop comes next. */
+	d->expect[d->ehead].kind = EXPECT_STARTUP;
+	return WP_OK;
+}
+
+static int
+parse_query_valid(struct store_daemon *d, struct wp_reader *r)
+{
+	uint64_t n, i;
+	const char *s;
+	size_t len;
+	char path[PATH_MAX];
+	struct root *root;
+	int rc;
+
+	if ((rc = wp_get_u64(r, &n)) != WP_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
+			return rc;
+		if (len >= sizeof(path))
+			return WP_BAD;
+		memcpy(path, s, len);
+		path[len] = '\0';
+		/* Only a subset of what we asked may come back. */
+		if ((root = root_find(d, path)) == NULL ||
+		    root->batch != d->gen)
+			return WP_BAD;
+		root->valid = d->gen;	/* idempotent if reparsed */
+	}
+	return WP_OK;
+}
+
+/* Parses the result that follows STDERR_LAST for e. */
+static int
+parse_result(struct store_daemon *d, struct wp_reader *r,
+    const struct expect *e)
+{
+	uint64_t v;
+	int rc;
+
+	switch (e->kind) {
+	case EXPECT_PROBE:
+	case EXPECT_ADD_ROOT:
+		return wp_get_u64(r, &v);
+	case EXPECT_BARRIER:
+		if ((rc = wp_skip_strings(r)) != WP_OK ||
+		    (rc = wp_get_u64(r, &v)) != WP_OK)	/* bytes freed */
+			return rc;
+		return wp_get_u64(r, &v);		/* obsolete */
+	case EXPECT_QUERY_VALID:
+		return parse_query_valid(d, r);
+	default:
+		return WP_OK;
+	}
+}
+
+/* Acts on a complete reply; e has been popped. */
+static int
+on_result(struct store_daemon *d, const struct expect *e)
+{
+	if (e->kind == EXPECT_PROBE)
+		d->ready = 1;
+	else if (e->kind == EXPECT_ADD_ROOT) {
+		e->root->held = 1;
+		d->nsent--;
+		d->nheld++;
+	}
+	return STORE_BUSY;
+}
+
+/* Acts on STDERR_ERROR in place of a result; e has been popped. */
+static int
+on_error(struct store_daemon *d, const struct expect *e,
+    const struct wp_stderr *m)
+{
+	char *msg;
+	int status = STORE_BUSY;
+
+	if ((msg = wp_message_text(m->text, m->textlen)) == NULL)
+		return fail_oom(d);
+	switch (e->kind) {
+	case EXPECT_ADD_ROOT:
+		/* After the daemon started work: the connection goes on. */
+		free(e->root->error);
+		e->root->error = msg;
+		d->nsent--;
+		return STORE_BUSY;
+	case EXPECT_PROBE:
+		status = fail(d, STORE_UNREACHABLE, "the daemon refused a "
+		    "path under %s (does it serve another store "
+		    "directory?): %s", d->storedir, msg);
+		break;
+	case EXPECT_BARRIER:
+		status = fail(d, STORE_PROTOCOL, "the daemon refused to wait "
+		    "for the garbage collector: %s", msg);
+		break;
+	case EXPECT_QUERY_VALID:
+		status = fail(d, STORE_PROTOCOL, "the daemon refused to "
+		    "check validity: %s", msg);
+		break;
+	default:
+		status = fail(d, STORE_UNREACHABLE, "daemon: %s", msg);
+		break;
+	}
+	free(msg);
+	return status;
+}
+
+/* Gives every request of the finished batch its reply. */
+static int
+finish_batch(struct store_daemon *d)
+{
+	struct request *req;
+	struct root *root;
+	size_t i;
+
+	for (i = 0; i < d->batch->n; i++) {
+		req = &d->batch->req[i];
+		if (req->reply != REPLY_PENDING)
+			continue;
+		root = root_find(d, req->path);
+		if (root->error != NULL) {
+			if (request_set_error(req, root->error) == -1)
+				return fail_oom(d);
+		} else
+			req->reply = root->valid == d->gen ?
+			    REPLY_OK : REPLY_MISSING;
+	}
+	d->batch = NULL;
+	return STORE_DONE;
+}
+
+/*
+ * Parses one message for the expectation at the head.  Returns WP_OK with
+ * r->off bytes to consume and *status saying what it did, WP_SHORT, or
+ * WP_BAD.
+ */
+static int
+parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
+{
+	struct expect e = d->expect[d->ehead];
+	struct wp_stderr m;
+	int rc;
+
+	*status = STORE_BUSY;
+	if (e.kind == EXPECT_HELLO) {
+		if ((rc = parse_hello(d, r, status)) == WP_OK)
+			d->ehead++;
+		return rc;
+	}
+	if (e.kind == EXPECT_HELLO_REST)
+		return parse_hello_rest(d, r);
+	if ((rc = wp_get_stderr(r, d->version, &m)) != WP_OK)
+		return rc;
+	switch (m.kind) {
+	case WP_MSG_OTHER:
+		return WP_OK;
+	case WP_MSG_LOG:
+		log_line(m.text, m.textlen);
+		return WP_OK;
+	case WP_MSG_ERROR:
+		d->ehead++;
+		*status = on_error(d, &e, &m);
+		return WP_OK;
+	case WP_MSG_LAST:
+		if ((rc = parse_result(d, r, &e)) != WP_OK)
+			return rc;
+		d->ehead++;
+		*status = on_result(d, &e);
+		return WP_OK;
+	}
+	return WP_BAD;
+}
+
+/* Parses every complete message in the input buffer. */
+static int
+parse_input(struct store_daemon *d)
+{
+	struct wp_reader r;
+	int rc, status;
+
+	while (buf_used(&d->in) > 0) {
+		if (d->ehead == d->elen)
+			return fail(d, STORE_PROTOCOL, "unexpected data from "
+			    "the daemon");
+		r.p = buf_head(&d->in);
+		r.len = buf_used(&d->in);
+		r.off = 0;
+		if ((rc = parse_one(d, &r, &status)) == WP_SHORT)
+			return STORE_BUSY;
+		if (rc == WP_BAD)
+			return fail(d, STORE_PROTOCOL, "malformed reply from "
+			    "the daemon");
+		buf_consume(&d->in, r.off);
+		if (status != STORE_BUSY)
+			return status;
+		if (d->batch != NULL && d->ehead == d->elen)
+			return finish_batch(d);
+	}
+	return STORE_BUSY;
+}
+
+static int
+closed(struct store_daemon *d, const char *why)
+{
+	if (!d->ready)
+		return fail(d, STORE_UNREACHABLE, "%s: the daemon closed the "
+		    "connection during the handshake: %s", d->socket_path,
+		    why);
+	return fail(d, STORE_CLOSED, "connection to the daemon at %s "
+	    "lost: %s", d->socket_path, why);
+}
+
+static void
+daemon_pollfd(struct store *s, struct pollfd *pfd)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	pfd->fd = d->fd;
+	pfd->events = POLLIN | (buf_used(&d->out) > 0 ? POLLOUT : 0);
+}
+
+static int
+daemon_handle(struct store *s, short revents)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+	ssize_t n;
+
+	if ((revents & POLLOUT) &&
+	    buf_write_fd(&d->out, d->fd, SIZE_MAX) == -1 && errno != EAGAIN)
+		return closed(d, strerror(errno));
+	if ((revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0)
+		return STORE_BUSY;
+	if ((n = buf_read_fd(&d->in, d->fd, READ_CHUNK)) == 0)
+		return closed(d, "end of file");
+	if (n == -1)
+		return errno == EAGAIN ? STORE_BUSY :
+		    closed(d, strerror(errno));
+	return parse_input(d);
+}
+
+static int
+daemon_ready(struct store *s)
+{
+	return ((struct store_daemon *)s)->ready;
+}
+
+/* Queues AddTempRoot for r unless it is held already. */
+static int
+queue_root(struct store_daemon *d, struct root *r)
+{
+	if (r->held)
+		return 0;
+	free(r->error);
+	r->error = NULL;
+	if (wp_put_add_temp_root(&d->out, r->path) == -1 ||
+	    expect_push(d, EXPECT_ADD_ROOT, r) == -1)
+		return -1;
+	d->nsent++;
+	return 0;
+}
+
+/* Queues the barrier and the validity queries for paths[0..n). */
+static int
+queue_barrier_and_validity(struct store_daemon *d, char **paths, size_t n)
+{
+	size_t i, chunk;
+
+	if (wp_put_gc_barrier(&d->out) == -1 ||
+	    expect_push(d, EXPECT_BARRIER, NULL) == -1)
+		return -1;
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < QUERY_CHUNK ? n - i : QUERY_CHUNK;
+		if (wp_put_query_valid_paths(&d->out, d->version, paths + i,
+		    chunk) == -1 ||
+		    expect_push(d, EXPECT_QUERY_VALID, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+daemon_submit(struct store *s, struct batch *b)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+	struct root *r;
+	char **paths;
+	size_t i, n = 0;
+	int rc = -1;
+
+	if ((paths = reallocarray(NULL, b->n + 1, sizeof(*paths))) == NULL)
+		return fail_oom(d);
+	d->gen++;
+	for (i = 0; i < b->n; i++) {
+		if (b->req[i].reply != REPLY_PENDING)
+			continue;
+		if ((r = root_get(d, b->req[i].path)) == NULL)
+			goto out;
+		if (r->batch == d->gen)
+			continue;	/* twice in one batch */
+		r->batch = d->gen;
+		paths[n++] = r->path;
+		if (queue_root(d, r) == -1)
+			goto out;
+	}
+	if (n > 0 && queue_barrier_and_validity(d, paths, n) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(paths);
+	if (rc == -1)
+		return fail_oom(d);
+	d->batch = b;
+	return n == 0 ? finish_batch(d) : STORE_BUSY;
+}
+
+static size_t
+daemon_roots(struct store *s)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	return d->nheld + d->nsent;
+}
+
+static void
+daemon_close(struct store *s)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+	struct root *r, *next;
+
+	if (d->fd != -1)
+		close(d->fd);
+	for (r = d->allroots; r != NULL; r = next) {
+		next = r->next;
+		tdelete(r, &d->roots, root_cmp);
+		free(r->path);
+		free(r->error);
+		free(r);
+	}
+	buf_free(&d->in);
+	buf_free(&d->out);
+	free(d->expect);
+	free(d->storedir);
+	free(d->socket_path);
+	free(d);
+}
+
+static const struct store_ops daemon_ops = {
+	.pollfd = daemon_pollfd,
+	.handle = daemon_handle,
+	.ready = daemon_ready,
+	.submit = daemon_submit,
+	.roots = daemon_roots,
+	.close = daemon_close,
+};
+
+static int
+connect_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		snprintf(err, errlen, "%s: %s (is nix-daemon running?)", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (xio_set_nonblock(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct store *
+store_daemon_open(const char *socket_path, const char *storedir, char *err,
+    size_t errlen)
+{
+	struct store_daemon *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	d->store.ops = &daemon_ops;
+	if ((d->fd = connect_unix(socket_path, err, errlen)) == -1) {
+		daemon_close(&d->store);
+		return NULL;
+	}
+	if ((d->storedir = strdup(storedir)) == NULL ||
+	    (d->socket_path = strdup(socket_path)) == NULL ||
+	    wp_put_hello(&d->out) == -1 ||
+	    expect_push(d, EXPECT_HELLO, NULL) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		daemon_close(&d->store);
+		return NULL;
+	}
+	return &d->store;
+}
