@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# The command line, the configuration files, and the man page.
+
+load helpers
+
+setup_file() {
+	kp_store_setup
+	kp_daemon_start
+}
+
+teardown_file() {
+	kp_daemon_stop
+}
+
+teardown() {
+	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+}
+
+man_page() {
+	echo "$KP_SRCDIR/doc/keep-paths.1"
+}
+
+@test "--help prints usage on stdout and exits 0" {
+	run -0 "$KEEP_PATHS" --help
+	assert_line --index 0 --partial "usage: keep-paths"
+	assert_line --partial "ok STOREPATH"
+}
+
+@test "--version prints the version" {
+	run -0 "$KEEP_PATHS" --version
+	assert_output --regexp '^keep-paths [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "an unknown option is a usage error, exit 64" {
+	run -64 --separate-stderr "$KEEP_PATHS" --frobnicate
+	[[ "$stderr" == *"usage: keep-paths"* ]]
+}
+
+@test "--fd must name an open fd, and a number" {
+	run -64 --separate-stderr "$KEEP_PATHS" --fd 77
+	assert_equal "$stderr" "keep-paths: fd 77 is not open"
+	run -64 --separate-stderr "$KEEP_PATHS" --fd seven
+	assert_equal "$stderr" "keep-paths: --fd seven: invalid"
+}
+
+@test "-- needs a COMMAND" {
+	run -64 --separate-stderr "$KEEP_PATHS" --
+	assert_equal "$stderr" "keep-paths: -- needs a COMMAND"
+	run -64 --separate-stderr "$KEEP_PATHS" /nix/store/x --
+	assert_equal "$stderr" "keep-paths: -- needs a COMMAND"
+}
+
+@test "the user config file is read: quiet = yes" {
+	p=$(kp_add conf-quiet)
+	mkdir -p "$XDG_CONFIG_HOME/keep-paths"
+	printf '[keep-paths]\nquiet = yes\n' >"$XDG_CONFIG_HOME/keep-paths/config"
+	kp_start "$p" "$NIX_STORE_DIR/00000000000000000000000000000000-q"
+	kp_reply
+	assert_equal "$reply" "missing $NIX_STORE_DIR/00000000000000000000000000000000-q"
+	kp_stop
+	rm "$XDG_CONFIG_HOME/keep-paths/config"
+}
+
+@test "--config FILE is read last; the command line wins over it" {
+	p=$(kp_add conf-store)
+	printf 'store = unix:///nonexistent/socket\n' >"$BATS_TEST_TMPDIR/conf"
+	run -69 --separate-stderr "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/conf"
+	assert_equal "$stderr" "keep-paths: /nonexistent/socket: No such file or directory (is nix-daemon running?)"
+	kp_start --config "$BATS_TEST_TMPDIR/conf" --store "unix://$KP_SOCKET" "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+}
+
+@test "config errors name the file and line, exit 64" {
+	f="$BATS_TEST_TMPDIR/conf"
+	printf '# comment\n\nstoer = daemon\n' >"$f"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
+	assert_equal "$stderr" "keep-paths: $f:3: unknown key 'stoer'"
+	printf '[keep-paths]\nquiet = maybe\n' >"$f"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
+	assert_equal "$stderr" "keep-paths: $f:2: quiet: 'maybe' is not yes or no"
+	printf '[sweep]\nmin-age = 1d\n' >"$f"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
+	assert_equal "$stderr" "keep-paths: $f:2: unknown section [sweep]"
+	printf 'store\n' >"$f"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
+	assert_equal "$stderr" "keep-paths: $f:1: syntax error"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/absent"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/absent: No such file or directory"
+}
+
+@test "a broken user config file is an error too" {
+	mkdir -p "$XDG_CONFIG_HOME/keep-paths"
+	printf 'quiet = often\n' >"$XDG_CONFIG_HOME/keep-paths/config"
+	run -64 --separate-stderr "$KEEP_PATHS"
+	assert_equal "$stderr" "keep-paths: $XDG_CONFIG_HOME/keep-paths/config:1: quiet: 'often' is not yes or no"
+	rm "$XDG_CONFIG_HOME/keep-paths/config"
+}
+
+@test "stdout closed by the reader: exit 74 with a message" {
+	p=$(kp_add epipe)
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec {hold}<>"$BATS_TEST_TMPDIR/in"
+	run -74 --separate-stderr bash -c \
+	    '"$1" "$2" <&"$3" 3>&- | true; exit "${PIPESTATUS[0]}"' sh \
+	    "$KEEP_PATHS" "$p" "$hold"
+	[[ "$stderr" == "keep-paths: stdout: "* ]]
+	exec {hold}>&-
+}
+
+@test "the man page passes mandoc -Tlint" {
+	[ -n "$MANDOC" ] || skip "mandoc not found by configure"
+	run "$MANDOC" -Tlint -Wwarning "$(man_page)"
+	assert_success
+	assert_output ""
+}
+
+@test "every option in --help is in the man page, every status in EXIT STATUS" {
+	page=$(cat "$(man_page)")
+	for opt in $("$KEEP_PATHS" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		[[ "$page" == *"Fl -${opt#--}"* ]] || fail "man page lacks $opt"
+	done
+	for opt in $("$KEEP_PATHS" --help | grep -oE -- '(^| )-[a-zA-Z],' | tr -d ' ,' | sort -u); do
+		[[ "$page" == *"Fl ${opt#-}"* ]] || fail "man page lacks $opt"
+	done
+	exits=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$(man_page)")
+	for code in $("$KEEP_PATHS" --help | sed -n '/^Exit status/,$p' | grep -oE '\b[0-9]{2,3}\b' | sort -u); do
+		[[ "$exits" == *".It $code"* ]] || fail "EXIT STATUS lacks $code"
+	done
+}

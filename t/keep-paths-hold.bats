@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# Lifetime: roots live exactly as long as the parent's pipe (or COMMAND),
+# and the proof is always the real nix-store --gc.
+
+load helpers
+
+setup_file() {
+	kp_store_setup
+	kp_daemon_start
+}
+
+teardown_file() {
+	kp_daemon_stop
+}
+
+@test "a held path survives the GC and is collected after EOF on stdin" {
+	p=$(kp_add held)
+	kp_start
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_gc
+	assert [ -e "$p" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "PATH arguments are rooted and answered before stdin lines" {
+	p=$(kp_add arg)
+	q=$(kp_add line)
+	kp_start "$p"
+	kp_send "$q"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_reply
+	assert_equal "$reply" "ok $q"
+	kp_gc
+	assert [ -e "$p" ]
+	assert [ -e "$q" ]
+	kp_stop
+	kp_gc
+	refute [ -e "$p" ]
+	refute [ -e "$q" ]
+}
+
+@test "--fd N: requests and lifetime come from an inherited fd" {
+	p=$(kp_add fd)
+	mkfifo "$BATS_TEST_TMPDIR/req" "$BATS_TEST_TMPDIR/rep"
+	"$KEEP_PATHS" --fd 7 7<"$BATS_TEST_TMPDIR/req" \
+	    >"$BATS_TEST_TMPDIR/rep" </dev/null 3>&- &
+	pid=$!
+	exec {w}>"$BATS_TEST_TMPDIR/req" {r}<"$BATS_TEST_TMPDIR/rep"
+	echo "$p" >&$w
+	IFS= read -r -t 20 reply <&$r
+	assert_equal "$reply" "ok $p"
+	kp_gc
+	assert [ -e "$p" ]
+	# stdin is /dev/null (EOF at once): only fd 7 counts.
+	exec {w}>&-
+	wait "$pid"
+	exec {r}<&-
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "-- COMMAND runs with the paths held and passes on its exit status" {
+	p=$(kp_add cmd)
+	run -3 "$KEEP_PATHS" "$p" -- sh -c \
+	    'nix-store --gc >/dev/null 2>&1 && test -e "$1" && exit 3' sh "$p"
+	assert_output ""
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "-- COMMAND is not run when a PATH is missing or refused" {
+	p=$(kp_add gone)
+	kp_gc
+	run -65 --separate-stderr "$KEEP_PATHS" "$p" /etc/passwd -- touch \
+	    "$BATS_TEST_TMPDIR/ran"
+	assert_equal "$output" ""
+	[[ "$stderr" == *"keep-paths: $p: not valid"* ]]
+	refute [ -e "$BATS_TEST_TMPDIR/ran" ]
+	[[ "$stderr" == *"keep-paths: /etc/passwd: not in the Nix store"* ]]
+}
+
+@test "-- COMMAND that cannot be found exits 127" {
+	run -127 --separate-stderr "$KEEP_PATHS" -- /nonexistent/cmd
+	[[ "$stderr" == *"/nonexistent/cmd: No such file or directory"* ]]
+}
+
+@test "a bash coproc holds the paths until it closes the pipe" {
+	p=$(kp_add coproc)
+	cat >"$BATS_TEST_TMPDIR/script" <<-'SCRIPT'
+	coproc KP { "$KEEP_PATHS"; }
+	echo "$1" >&"${KP[1]}"
+	read -r reply <&"${KP[0]}"
+	[ "$reply" = "ok $1" ] || exit 1
+	nix-store --gc >/dev/null 2>&1
+	test -e "$1" || exit 2
+	exec {KP[1]}>&-
+	wait "$KP_PID"
+	SCRIPT
+	run bash "$BATS_TEST_TMPDIR/script" "$p" 3>&-
+	assert_success
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "the parent shell killed with SIGKILL releases the roots" {
+	p=$(kp_add parent)
+	cat >"$BATS_TEST_TMPDIR/script" <<-'SCRIPT'
+	coproc KP { "$KEEP_PATHS"; }
+	echo "$KP_PID" >"$2"
+	echo "$1" >&"${KP[1]}"
+	read -r reply <&"${KP[0]}"
+	echo "$reply" >"$3"
+	sleep 1000
+	SCRIPT
+	bash "$BATS_TEST_TMPDIR/script" "$p" "$BATS_TEST_TMPDIR/kp.pid" \
+	    "$BATS_TEST_TMPDIR/reply" 3>&- &
+	shpid=$!
+	for _ in $(seq 200); do
+		[ -s "$BATS_TEST_TMPDIR/reply" ] && break
+		sleep 0.1
+	done
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/reply")" "ok $p"
+	kp_gc
+	assert [ -e "$p" ]
+	kill -KILL "$shpid"
+	kp_wait_gone "$(cat "$BATS_TEST_TMPDIR/kp.pid")"
+	pkill -KILL -P "$shpid" sleep 2>/dev/null || true
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "keep-paths killed with SIGKILL releases the roots" {
+	p=$(kp_add killed)
+	kp_start
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kill -KILL "$KP_PID_SAVED"
+	kp_stop
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "SIGTERM releases the roots and ends keep-paths by that signal" {
+	p=$(kp_add term)
+	kp_start
+	kp_send "$p"
+	kp_reply
+	kill -TERM "$KP_PID_SAVED"
+	kp_stop
+	assert_equal "$kp_status" $((128 + 15))
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "SIGTERM in -- COMMAND mode goes to the command; roots stay until it ends" {
+	p=$(kp_add fwd)
+	"$KEEP_PATHS" "$p" -- sh -c \
+	    'trap "nix-store --gc >/dev/null 2>&1; test -e $0 && exit 42" TERM
+	     touch "$1"; while :; do sleep 0.1; done' "$p" \
+	    "$BATS_TEST_TMPDIR/started" 3>&- &
+	pid=$!
+	for _ in $(seq 200); do
+		[ -e "$BATS_TEST_TMPDIR/started" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 42
+	kp_gc
+	refute [ -e "$p" ]
+}

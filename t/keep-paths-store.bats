@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# The store connection: unreachable, wrong, dropped, and busy collecting.
+
+load helpers
+
+setup_file() {
+	kp_store_setup
+	kp_daemon_start
+}
+
+teardown_file() {
+	kp_daemon_stop
+}
+
+teardown() {
+	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
+	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
+}
+
+# A unix-socket listener that is not a Nix daemon: it answers every
+# connection with the bytes given (perl is essential in Debian).
+fake_listener() {
+	perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 5)
+		    or die "listen: $!";
+		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
+	' "$1" "$2" 3>&- &
+	fakepid=$!
+	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# Starts nix-store --gc, paused (by Nix's own test hook) after it has found
+# the roots and holding gc.lock, until something is written to sync.
+gc_paused() {
+	mkfifo "$BATS_TEST_TMPDIR/sync"
+	_NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
+	    >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
+	gcpid=$!
+	for _ in $(seq 100); do
+		flock -n "$NIX_STATE_DIR/gc.lock" true || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# An stdin that never reaches EOF (keep-paths itself holds it open for
+# writing), for runs that must end by an error, not by EOF.
+stdin_open() {
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	exec {hold}<>"$BATS_TEST_TMPDIR/stdin"
+}
+
+gc_resume() {
+	echo >"$BATS_TEST_TMPDIR/sync"
+	wait "$gcpid"
+	gcpid=
+}
+
+@test "no daemon listening: a clear error and exit 69" {
+	run -69 --separate-stderr "$KEEP_PATHS" --store "unix://$BATS_TEST_TMPDIR/none"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/none: No such file or directory (is nix-daemon running?)"
+}
+
+@test "--store unix://PATH, NIX_REMOTE and NIX_DAEMON_SOCKET_PATH reach the daemon" {
+	p=$(kp_add uri)
+	kp_start --store "unix://$KP_SOCKET" "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+	NIX_REMOTE="unix://$KP_SOCKET" kp_start "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+	NIX_DAEMON_SOCKET_PATH="$KP_SOCKET" NIX_STATE_DIR=/nonexistent \
+	    kp_start --store daemon "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+}
+
+@test "an unsupported store is a usage error" {
+	run -64 --separate-stderr "$KEEP_PATHS" --store ssh://host
+	assert_equal "$stderr" "keep-paths: ssh://host: unsupported store (use auto, daemon or unix:///path/to/socket)"
+}
+
+@test "a daemon serving another store directory is refused before any root" {
+	stdin_open
+	NIX_STORE_DIR=/other/store run -69 --separate-stderr "$KEEP_PATHS" \
+	    --store "unix://$KP_SOCKET" <&"$hold"
+	[[ "$stderr" == *"the daemon refused a path under /other/store (does it serve another store directory?)"* ]]
+	[[ "$stderr" == *"is not in the Nix store"* ]]
+}
+
+@test "a socket that is not a Nix daemon: protocol error, exit 76" {
+	fake_listener "$BATS_TEST_TMPDIR/fake" "HTTP/1.1 400 Bad Request"
+	stdin_open
+	run -76 --separate-stderr "$KEEP_PATHS" --store "unix://$BATS_TEST_TMPDIR/fake" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/fake: not a Nix daemon (bad magic number)"
+}
+
+@test "a listener that hangs up during the handshake: exit 69" {
+	fake_listener "$BATS_TEST_TMPDIR/fake" ""
+	stdin_open
+	run -69 --separate-stderr "$KEEP_PATHS" --store "unix://$BATS_TEST_TMPDIR/fake" <&"$hold"
+	[[ "$stderr" == *"the daemon closed the connection during the handshake"* ]]
+}
+
+@test "a request during a running collection is answered after it, and survives it" {
+	p=$(kp_add during-gc)
+	gc_paused
+	kp_start
+	kp_send "$p"
+	# The collector holds gc.lock: the barrier must not have been passed.
+	run ! read -r -t 2 reply <&"$KP_OUT"
+	gc_resume
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	assert [ -e "$p" ]
+	kp_gc
+	assert [ -e "$p" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "EOF is honoured while waiting for a running collection" {
+	p=$(kp_add eof-during-gc)
+	gc_paused
+	kp_start
+	kp_send "$p"
+	run ! read -r -t 1 reply <&"$KP_OUT"
+	exec {KP_IN}>&-
+	kp_wait_gone "$KP_PID_SAVED"
+	wait "$KP_PID_SAVED"
+	gc_resume
+}
+
+@test "the daemon killed while roots are held: 'lost', a loud message, exit 75" {
+	p=$(kp_add lost)
+	kp_start
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	dpid=$(cat "$KP_NIX/daemon.pid")
+	pkill -KILL -P "$dpid"
+	kill -KILL "$dpid" 2>/dev/null
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line --partial "connection to the daemon at $KP_SOCKET lost"
+	assert_line "keep-paths: LOST 1 root: the store no longer protects it"
+	kp_daemon_start
+}
+
+@test "the daemon killed while -- COMMAND runs: the command finishes, exit 75" {
+	p=$(kp_add lost-cmd)
+	dpid=$(cat "$KP_NIX/daemon.pid")
+	run -75 --separate-stderr "$KEEP_PATHS" "$p" -- sh -c \
+	    'pkill -KILL -P "$1"; kill -KILL "$1" 2>/dev/null; sleep 1; echo finished' sh "$dpid"
+	assert_output "finished"
+	[[ "$stderr" == *"LOST 1 root"* ]]
+	kp_daemon_start
+}
