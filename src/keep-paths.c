@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <err.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -131,6 +132,21 @@ parse_options(int argc, char **argv, struct options *o)
 	o->npaths = i - optind;
 }
 
+/*
+ * A closed stdin, stdout or stderr would be reused by the next open():
+ * replies could go to the daemon socket.  Park /dev/null there instead.
+ */
+static void
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (!xio_fd_is_open(fd) &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(KP_EXIT_OSERR);
+}
+
 /* System file, user file, --config FILE; then the command line wins. */
 static void
 load_settings(const struct options *o, struct settings *s)
@@ -168,6 +184,7 @@ main(int argc, char **argv)
 	char msg[STORE_ERROR_MAX], *storedir;
 	int i, status, signo = 0;
 
+	std_fds_open();
 	/* A reader that goes away is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);

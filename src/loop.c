@@ -56,12 +56,18 @@ struct loop {
 
 static int sigpipe_fds[2] = { -1, -1 };
 
+/* Marks a signal sent by a process, not by the terminal or the kernel. */
+#define SIG_FROM_PROCESS	0x80
+
 static void
-on_signal(int signo)
+on_signal(int signo, siginfo_t *info, void *ctx)
 {
 	int saved = errno;
 	unsigned char c = (unsigned char)signo;
 
+	if (info != NULL && (info->si_code == SI_USER ||
+	    info->si_code == SI_QUEUE))
+		c |= SIG_FROM_PROCESS;
 	(void)write(sigpipe_fds[1], &c, 1);
 	errno = saved;
 }
@@ -77,8 +83,8 @@ signals_setup(void)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
 		if (sigaction(caught[i], &sa, NULL) == -1)
 			return -1;
@@ -306,23 +312,28 @@ on_signals(struct loop *l)
 {
 	unsigned char sigs[64];
 	ssize_t n, i;
-	int wstatus;
+	int signo, wstatus;
 
 	if ((n = xio_read(sigpipe_fds[0], sigs, sizeof(sigs))) <= 0)
 		return LOOP_GO;
 	for (i = 0; i < n; i++) {
-		if (sigs[i] == SIGCHLD) {
+		signo = sigs[i] & ~SIG_FROM_PROCESS;
+		if (signo == SIGCHLD) {
 			if (l->child > 0 &&
 			    waitpid(l->child, &wstatus, WNOHANG) == l->child)
 				return child_exited(l, wstatus);
 			continue;
 		}
 		if (l->child > 0) {
-			/* The command decides; the roots stay until it ends. */
-			kill(l->child, sigs[i]);
+			/*
+			 * The command decides; the roots stay until it ends.
+			 * A signal from the terminal reached it already.
+			 */
+			if (sigs[i] & SIG_FROM_PROCESS)
+				kill(l->child, signo);
 			continue;
 		}
-		l->signo = sigs[i];
+		l->signo = signo;
 		return KP_EXIT_OK;
 	}
 	return LOOP_GO;

@@ -49,17 +49,18 @@ request_add(struct batch *b, const char *storedir, const char *input,
     size_t len)
 {
 	char why[STOREPATH_WHY_MAX], *line;
+	char echoed[REQUEST_LINE_MAX * 4 + sizeof("...")];
 	struct request *r;
 	int rc;
 	size_t echo = len > REQUEST_LINE_MAX ? ECHO_MAX : len;
 
 	if ((r = batch_push(b)) == NULL)
 		return -1;
-	if ((r->input = malloc(echo * 4 + sizeof("..."))) == NULL)
-		return -1;
-	strvisx(r->input, input, echo, VIS_REPLY);
+	strvisx(echoed, input, echo, VIS_REPLY);
 	if (echo < len)
-		strcat(r->input, "...");
+		strlcat(echoed, "...", sizeof(echoed));
+	if ((r->input = strdup(echoed)) == NULL)
+		return -1;
 	if (len > REQUEST_LINE_MAX)
 		return request_set_error(r, "line too long");
 	if (len == 0)

@@ -345,7 +345,8 @@ wp_message_text(const char *text, size_t len)
 	while (p > plain && p[-1] == '\n')
 		p--;
 	*p = '\0';
-	if (stravis(&out, plain, VIS_SAFE | VIS_OCTAL) == -1)
+	/* Newlines too: a message may end up inside a one-line reply. */
+	if (stravis(&out, plain, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) == -1)
 		out = NULL;
 	free(plain);
 	return out;

@@ -97,9 +97,9 @@ struct wp_stderr {
 int	wp_get_stderr(struct wp_reader *, unsigned version, struct wp_stderr *);
 
 /*
- * Copies a daemon message for printing: drops ANSI escape sequences and
- * a trailing newline, makes other control bytes visible.  Returns a new
- * string or NULL.
+ * Copies a daemon message for printing on one line: drops ANSI escape
+ * sequences and trailing newlines, makes other control bytes (newlines
+ * included) visible.  Returns a new string or NULL.
  */
 char	*wp_message_text(const char *text, size_t len);
 

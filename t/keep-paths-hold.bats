@@ -177,3 +177,29 @@ teardown_file() {
 	kp_gc
 	refute [ -e "$p" ]
 }
+
+@test "started with stdout closed, replies never reach the daemon socket" {
+	p=$(kp_add stdout-closed)
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec {hold}<>"$BATS_TEST_TMPDIR/in"
+	# (An async command would get /dev/null on a closed fd from bash
+	# itself; the exec inside closes fd 1 for real.)
+	bash -c 'exec "$@" >&-' sh "$KEEP_PATHS" "$p" <&"$hold" \
+	    2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	# Without /dev/null parked on fd 1, the daemon socket would get fd 1,
+	# the "ok" reply would corrupt the protocol, and the root would be lost.
+	for _ in $(seq 50); do
+		[ -n "$(ls "$NIX_STATE_DIR/temproots")" ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	kp_gc
+	assert [ -e "$p" ]
+	kill -0 "$pid"
+	exec {hold}>&-
+	kill "$pid"
+	wait "$pid" || true
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output ""
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Register-and-ack benchmark, side by side on one private throwaway store
+# with its own nix-daemon:
+#   keep-paths          N paths written to its stdin, until N replies are read
+#   nix-store --add-root DIR/r --indirect -r PATH...   (as few calls as
+#                       ARG_MAX allows; indirect roots through the daemon)
+# for N = 1, 1,000 and 100,000 (override: bench/register.sh 1 1000).  Prints
+# the median of REPS runs, the ratio, and each one's peak RSS.
+#
+#   bench/register.sh [N...]      KEEP_PATHS=path/to/keep-paths  REPS=3
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+KEEP_PATHS=${KEEP_PATHS:-$here/keep-paths}
+REPS=${REPS:-3}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
+[ -x "$KEEP_PATHS" ] || { echo "build keep-paths first ($KEEP_PATHS)" >&2; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
+. "$here/scripts/private-store.sh"
+trap 'private_store_stop; rm -rf "$work"' EXIT
+private_store_start "$work/nix"
+
+max=0
+for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+echo "creating $max store paths..." >&2
+mkdir "$work/files"
+(cd "$work/files" && seq -f 'f%g' "$max" | while read -r f; do echo "$f" >"$f"; done &&
+    seq -f 'f%g' "$max" | xargs nix-store --add) >"$work/all-paths"
+
+now() { date +%s.%N; }
+
+# keep-paths: seconds from start until every reply is read; peak RSS in KiB.
+run_keep_paths() {
+	local paths=$1 n=$2 t0 t1
+	t0=$(now)
+	coproc KP { exec /usr/bin/time -f '%M' -o "$work/rss" "$KEEP_PATHS" -q; }
+	exec {kin}>&"${KP[1]}" {kout}<&"${KP[0]}"
+	exec {KP[1]}>&- {KP[0]}<&-
+	# -q: only problems are printed; a sentinel missing path marks the end.
+	{ cat "$paths"; echo "$NIX_STORE_DIR/00000000000000000000000000000000-end"; } >&$kin &
+	local writer=$!
+	read -r reply <&$kout
+	t1=$(now)
+	[ "$reply" = "missing $NIX_STORE_DIR/00000000000000000000000000000000-end" ] ||
+	    { echo "keep-paths: unexpected reply: $reply" >&2; exit 1; }
+	wait "$writer"
+	exec {kin}>&- {kout}<&-
+	wait "$KP_PID" 2>/dev/null || true
+	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
+}
+
+run_nix_store() {
+	local paths=$1 t0 t1
+	rm -rf "$work/roots"; mkdir "$work/roots"
+	t0=$(now)
+	NIX_REMOTE=daemon /usr/bin/time -f '%M' -o "$work/rss" \
+	    xargs sh -c 'nix-store --add-root "$0/r$$" --indirect -r "$@" >/dev/null' \
+	    "$work/roots" <"$paths"
+	t1=$(now)
+	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+printf '%8s  %12s %10s  %12s %10s  %8s\n' N keep-paths-s rss-KiB nix-store-s rss-KiB ratio
+for n in "${sizes[@]}"; do
+	head -n "$n" "$work/all-paths" >"$work/paths"
+	: >"$work/kp" ; : >"$work/ns"
+	for _ in $(seq "$REPS"); do
+		run_keep_paths "$work/paths" "$n" >>"$work/kp"
+		run_nix_store "$work/paths" >>"$work/ns"
+	done
+	kp_t=$(cut -d' ' -f1 "$work/kp" | median); kp_m=$(cut -d' ' -f2 "$work/kp" | sort -g | tail -1)
+	ns_t=$(cut -d' ' -f1 "$work/ns" | median); ns_m=$(cut -d' ' -f2 "$work/ns" | sort -g | tail -1)
+	printf '%8s  %12.4f %10s  %12.4f %10s  %7.1fx\n' "$n" "$kp_t" "$kp_m" \
+	    "$ns_t" "$ns_m" "$(echo "$ns_t / $kp_t" | bc -l)"
+done
+echo "ratio: nix-store time / keep-paths time (higher: keep-paths faster); RSS is the peak of one run" >&2
