@@ -59,6 +59,10 @@ run_nix_store() {
 	    xargs sh -c 'nix-store --add-root "$0/r$$" --indirect -r "$@" >/dev/null' \
 	    "$work/roots" <"$paths"
 	t1=$(now)
+	# Leave the next run the store this one found: the indirect roots'
+	# gcroots/auto links would otherwise be walked by every later scan.
+	rm -rf "$work/roots"
+	find "$NIX_STATE_DIR/gcroots/auto" -mindepth 1 -delete
 	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
 }
 

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -34,6 +35,8 @@
 
 /* Stop reading requests while this many wait for the store. */
 #define QUEUE_MAX	65536
+/* Requests per batch: bounds the memory one batch takes in flight. */
+#define BATCH_MAX	16384
 #define READ_CHUNK	65536
 /* How long replies already made may take to drain at a failure. */
 #define FINAL_FLUSH_MS	1000
@@ -192,7 +195,7 @@ check_command_paths(struct loop *l)
 		if (r->reply == REPLY_MISSING)
 			warnx("%s: not valid", r->path);
 		else if (r->reply == REPLY_ERROR)
-			warnx("%s: %s", r->input, r->why);
+			warnx("%s: %s", request_input(r), r->why);
 		refused |= r->reply != REPLY_OK;
 	}
 	return refused ? KP_EXIT_REFUSED : LOOP_GO;
@@ -215,7 +218,9 @@ batch_done(struct loop *l)
 				rc = KP_EXIT_OSERR;
 				break;
 			}
-	batch_clear(&l->inflight);
+	/* Freed, not kept: a session holding roots for hours should not
+	 * keep the high-water mark of its largest batch. */
+	batch_free(&l->inflight);
 	return rc;
 }
 
@@ -232,7 +237,7 @@ dispatch(struct loop *l)
 			return spawn_command(l);
 		return LOOP_GO;
 	}
-	if (batch_move(&l->inflight, &l->queued) == -1) {
+	if (batch_move(&l->inflight, &l->queued, BATCH_MAX) == -1) {
 		warn("requests");
 		return KP_EXIT_OSERR;
 	}
@@ -253,6 +258,23 @@ on_store(struct loop *l, short revents)
 	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);
 }
 
+/*
+ * The parent is gone: release.  Requests it sent that have no reply yet
+ * get none; say so, since "keep-paths PATH &" with stdin on /dev/null
+ * would otherwise seem to hold PATH.
+ */
+static int
+parent_gone(struct loop *l)
+{
+	size_t unanswered = l->queued.n + (l->busy ? l->inflight.n : 0);
+
+	if (unanswered > 0)
+		warnx("end of file on fd %d with %zu request%s unanswered: "
+		    "nothing is held", l->parent_fd, unanswered,
+		    unanswered == 1 ? "" : "s");
+	return KP_EXIT_OK;
+}
+
 /* Requests from the parent, or its end: EOF or HUP releases the roots. */
 static int
 on_parent(struct loop *l, short revents)
@@ -264,9 +286,9 @@ on_parent(struct loop *l, short revents)
 		return KP_EXIT_IO;
 	}
 	if ((revents & POLLIN) == 0)
-		return KP_EXIT_OK;		/* HUP with nothing to read */
+		return parent_gone(l);		/* HUP with nothing to read */
 	if ((n = buf_read_fd(&l->in, l->parent_fd, READ_CHUNK)) == 0)
-		return KP_EXIT_OK;
+		return parent_gone(l);
 	if (n == -1) {
 		if (errno == EAGAIN)
 			return LOOP_GO;
@@ -421,7 +443,7 @@ loop_run(struct store *store, struct batch *initial,
 		store_close(&l);
 		return KP_EXIT_OSERR;
 	}
-	if (batch_move(&l.queued, initial) == -1) {
+	if (batch_move(&l.queued, initial, SIZE_MAX) == -1) {
 		warn("requests");
 		rc = KP_EXIT_OSERR;
 	} else

@@ -71,7 +71,14 @@ request_add(struct batch *b, const char *storedir, const char *input,
 		return -1;
 	rc = storepath_resolve(storedir, line, &r->path, why, sizeof(why));
 	free(line);
-	return rc == -1 ? request_set_error(r, why) : 0;
+	if (rc == -1)
+		return request_set_error(r, why);
+	if (strcmp(r->input, r->path) == 0) {
+		/* The common case: the path is its own echo. */
+		free(r->input);
+		r->input = NULL;
+	}
+	return 0;
 }
 
 int
@@ -107,6 +114,12 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 	}
 }
 
+const char *
+request_input(const struct request *r)
+{
+	return r->input != NULL ? r->input : r->path;
+}
+
 int
 request_format_reply(struct buf *out, const struct request *r, int quiet)
 {
@@ -116,7 +129,8 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 	case REPLY_MISSING:
 		return buf_printf(out, "missing %s\n", r->path);
 	case REPLY_ERROR:
-		return buf_printf(out, "error %s: %s\n", r->input, r->why);
+		return buf_printf(out, "error %s: %s\n", request_input(r),
+		    r->why);
 	case REPLY_PENDING:
 		break;
 	}
@@ -124,17 +138,20 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 }
 
 int
-batch_move(struct batch *to, struct batch *from)
+batch_move(struct batch *to, struct batch *from, size_t max)
 {
 	struct request *r;
-	size_t i;
+	size_t i, n = from->n < max ? from->n : max;
 
-	for (i = 0; i < from->n; i++) {
+	for (i = 0; i < n; i++) {
 		if ((r = batch_push(to)) == NULL)
 			return -1;
 		*r = from->req[i];
 	}
-	from->n = 0;
+	if (from->n > n)
+		memmove(from->req, from->req + n,
+		    (from->n - n) * sizeof(from->req[0]));
+	from->n -= n;
 	return 0;
 }
 

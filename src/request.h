@@ -25,7 +25,8 @@ enum reply_kind {
 };
 
 struct request {
-	char		*input;	/* as received, visibly encoded */
+	char		*input;	/* as received, visibly encoded; NULL if
+				   it is the same as path */
 	char		*path;	/* canonical store path; NULL if refused */
 	char		*why;	/* REPLY_ERROR: the reason */
 	enum reply_kind	 reply;
@@ -61,8 +62,11 @@ int	request_set_error(struct request *, const char *why);
 int	request_format_reply(struct buf *out, const struct request *,
 	    int quiet);
 
-/* Moves every request of from to the end of to; from is left empty. */
-int	batch_move(struct batch *to, struct batch *from);
+/* The request as received, for messages. */
+const char *request_input(const struct request *);
+
+/* Moves the first max requests of from to the end of to.  Returns 0/-1. */
+int	batch_move(struct batch *to, struct batch *from, size_t max);
 
 /* Frees every request; the batch is left empty and reusable. */
 void	batch_clear(struct batch *);

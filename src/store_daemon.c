@@ -90,6 +90,7 @@ struct store_daemon {
 	struct root	*allroots;
 	size_t		 nheld;		/* acknowledged */
 	size_t		 nsent;		/* sent, not yet acknowledged */
+	char		*root_error;	/* the last AddTempRoot refusal */
 	struct batch	*batch;		/* in flight, or NULL */
 	unsigned long	 gen;		/* number of the batch in flight */
 	int		 ready;
@@ -317,11 +318,25 @@ on_error(struct store_daemon *d, const struct expect *e,
 
 	if ((msg = wp_message_text(m->text, m->textlen)) == NULL)
 		return fail_oom(d);
+	if (e->kind != EXPECT_ADD_ROOT && d->root_error != NULL &&
+	    strcmp(msg, d->root_error) == 0) {
+		/*
+		 * The same error again, for the next request: the daemon
+		 * could not even read the request, and hangs up after
+		 * saying so twice.
+		 */
+		status = fail(d, STORE_PROTOCOL, "the daemon could not read "
+		    "a request and is hanging up: %s", msg);
+		free(msg);
+		return status;
+	}
 	switch (e->kind) {
 	case EXPECT_ADD_ROOT:
 		/* After the daemon started work: the connection goes on. */
 		free(e->root->error);
 		e->root->error = msg;
+		free(d->root_error);
+		d->root_error = strdup(msg);
 		d->nsent--;
 		return STORE_BUSY;
 	case EXPECT_PROBE:
@@ -366,6 +381,11 @@ finish_batch(struct store_daemon *d)
 			    REPLY_OK : REPLY_MISSING;
 	}
 	d->batch = NULL;
+	/* Give back what the batch's requests and replies took. */
+	if (buf_used(&d->out) == 0)
+		buf_free(&d->out);
+	if (buf_used(&d->in) == 0)
+		buf_free(&d->in);
 	return STORE_DONE;
 }
 
@@ -465,17 +485,21 @@ daemon_handle(struct store *s, short revents)
 	struct store_daemon *d = (struct store_daemon *)s;
 	ssize_t n;
 
+	int status;
+
+	/* Read first: what the daemon said explains a failed write. */
+	if (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
+		if ((n = buf_read_fd(&d->in, d->fd, READ_CHUNK)) == 0)
+			return closed(d, "end of file");
+		if (n == -1 && errno != EAGAIN)
+			return closed(d, strerror(errno));
+		if ((status = parse_input(d)) != STORE_BUSY)
+			return status;
+	}
 	if ((revents & POLLOUT) &&
 	    buf_write_fd(&d->out, d->fd, SIZE_MAX) == -1 && errno != EAGAIN)
 		return closed(d, strerror(errno));
-	if ((revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0)
-		return STORE_BUSY;
-	if ((n = buf_read_fd(&d->in, d->fd, READ_CHUNK)) == 0)
-		return closed(d, "end of file");
-	if (n == -1)
-		return errno == EAGAIN ? STORE_BUSY :
-		    closed(d, strerror(errno));
-	return parse_input(d);
+	return STORE_BUSY;
 }
 
 static int
@@ -579,6 +603,7 @@ daemon_close(struct store *s)
 	buf_free(&d->in);
 	buf_free(&d->out);
 	free(d->expect);
+	free(d->root_error);
 	free(d->storedir);
 	free(d->socket_path);
 	free(d);
