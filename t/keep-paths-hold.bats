@@ -203,3 +203,10 @@ teardown_file() {
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output ""
 }
+
+@test "EOF before the replies: a warning that nothing is held, exit 0" {
+	p=$(kp_add too-early)
+	run -0 --separate-stderr "$KEEP_PATHS" "$p" </dev/null
+	assert_output ""
+	assert_equal "$stderr" "keep-paths: end of file on fd 0 with 1 request unanswered: nothing is held"
+}
