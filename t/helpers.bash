@@ -72,6 +72,14 @@ kp_add() {
 	nix-store --add "$f"
 }
 
+# stdin_open: $hold is an fd for a stdin that never reaches EOF (whoever
+# gets it holds the fifo open for writing too), for runs that must end by
+# an error, not by EOF.
+stdin_open() {
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	exec {hold}<>"$BATS_TEST_TMPDIR/stdin"
+}
+
 kp_gc() {
 	nix-store --gc >>"$KP_NIX/gc.log" 2>&1
 }

@@ -100,8 +100,7 @@ man_page() {
 
 @test "stdout closed by the reader: exit 74 with a message" {
 	p=$(kp_add epipe)
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	exec {hold}<>"$BATS_TEST_TMPDIR/in"
+	stdin_open
 	run -74 --separate-stderr bash -c \
 	    '"$1" "$2" <&"$3" 3>&- | true; exit "${PIPESTATUS[0]}"' sh \
 	    "$KEEP_PATHS" "$p" "$hold"

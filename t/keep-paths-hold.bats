@@ -180,8 +180,7 @@ teardown_file() {
 
 @test "started with stdout closed, replies never reach the daemon socket" {
 	p=$(kp_add stdout-closed)
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	exec {hold}<>"$BATS_TEST_TMPDIR/in"
+	stdin_open
 	# (An async command would get /dev/null on a closed fd from bash
 	# itself; the exec inside closes fd 1 for real.)
 	bash -c 'exec "$@" >&-' sh "$KEEP_PATHS" "$p" <&"$hold" \

@@ -45,13 +45,6 @@ gc_paused() {
 	return 1
 }
 
-# An stdin that never reaches EOF (keep-paths itself holds it open for
-# writing), for runs that must end by an error, not by EOF.
-stdin_open() {
-	mkfifo "$BATS_TEST_TMPDIR/stdin"
-	exec {hold}<>"$BATS_TEST_TMPDIR/stdin"
-}
-
 gc_resume() {
 	echo >"$BATS_TEST_TMPDIR/sync"
 	wait "$gcpid"

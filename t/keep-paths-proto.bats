@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# Protocol conformance against recorded sessions of real daemons: Nix
+# 2.24.15 (protocol 1.38) and Nix 2.8.0 (1.34), in t/transcripts/.  The
+# replay double plays the daemon's recorded bytes and checks that
+# keep-paths sends exactly the recorded client bytes, message by message.
+# It stands in only for versions no real daemon here provides; the real
+# Nix 2.8 daemon of the other test files stays the main test peer.
+#
+# Every session below is one keep-paths run rooting valid1, missing and
+# valid2 as one batch: handshake and SetOptions (recording a), the
+# store-directory probe (an IsValidPath, answered as in g2), AddTempRoot
+# of each path (b1, b2, and b1's reply for valid2), the GC barrier (d1),
+# and QueryValidPaths (c).  Lines marked "(derived)" in a script are not
+# verbatim from a recording; each test says what it changed.
+
+load helpers
+load replay
+
+# The fixture paths of one recorded daemon (see its README.md).
+fixtures() {
+	case $1 in
+	nix-2.24.15)
+		SD=/tmp/nn/store
+		V1=$SD/28ccplp7lf6sm4rs7j2rswbx1pa923hm-alpha.txt
+		V2=$SD/3npfdknnc8828klglj18dp154gkbmaj4-beta.txt ;;
+	nix-2.8.0)
+		SD=/tmp/n8/store
+		V1=$SD/r4iacc8vhgjr93wj1ymg6mg6d7gggza1-alpha.txt
+		V2=$SD/nnyd4wja1bdx3bj0h86hr1f7gy81lk5k-beta.txt ;;
+	esac
+	MISSING=$SD/5g5xqnpm0dy0a6c2lkm2j3bqqq0lc9c9-missing-path
+	PROBE=$SD/00000000000000000000000000000000-keep-paths-probe
+}
+
+# handshake DAEMON DIR: the recorded handshake, SetOptions and the probe.
+handshake() {
+	tx_part "$KP_TX/$1/$2/a_handshake_setoptions.txt" handshake
+	tx_request 1 "$PROBE"
+	tx_daemon_replies "$KP_TX/$1/$2/g2_isvalidpath_invalid.txt"
+}
+
+# session DAEMON DIR: the whole session described at the top.
+session() {
+	local dir="$KP_TX/$1/$2"
+	handshake "$1" "$2"
+	tx_part "$dir/b1_addtemproot_valid.txt" ops
+	tx_part "$dir/b2_addtemproot_missing.txt" ops
+	tx_request 11 "$V2"
+	tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+	tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+	tx_part "$dir/c_queryvalidpaths.txt" ops
+}
+
+# run_session SCRIPT: plays SCRIPT to keep-paths rooting the three paths,
+# and checks the replies and the replay's verdict.
+run_session() {
+	replay_start "$1"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" \
+	    "$V1" "$MISSING" "$V2"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_reply; assert_equal "$reply" "missing $MISSING"
+	kp_reply; assert_equal "$reply" "ok $V2"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+}
+
+@test "the replay double catches a client byte that differs from the recording" {
+	fixtures nix-2.24.15
+	# Expect SetOptions with verbosity 1: keep-paths sends 0.
+	session nix-2.24.15 v1.38 |
+	    sed 's/^< 00 00 00 00 00 00 00 00 # verbosity (0 = lvlError) = 0 (0x0)$/< 01 00 00 00 00 00 00 00 # verbosity/' \
+	    >"$BATS_TEST_TMPDIR/script"
+	run grep -c '# verbosity$' "$BATS_TEST_TMPDIR/script"
+	assert_output 1
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" "$V1"
+	run ! replay_finish
+	assert_output --partial "client bytes differ at client offset 0x48, in verbosity"
+	kp_stop
+}
+
+@test "1.38, Nix 2.24.15: feature exchange with empty lists, trust word (recorded as is)" {
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.38 >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "1.37, Nix 2.24.15 (derived: daemon offers 1.37, keep-paths still 1.38)" {
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.37 | tx_version client 0x126 |
+	    tx_version daemon 0x125 >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "1.35, Lix's floor (derived: daemon offers 1.35, keep-paths still 1.38)" {
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.35 | tx_version client 0x126 |
+	    tx_version daemon 0x123 >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "1.34, Nix 2.24.15 (derived: daemon offers 1.34, keep-paths still 1.38)" {
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.34 | tx_version client 0x126 |
+	    tx_version daemon 0x122 >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "1.34, Nix 2.8.0 (recorded as is: a 1.38 client meeting Debian's daemon)" {
+	fixtures nix-2.8.0
+	session nix-2.8.0 v1.38 >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "a daemon offering 1.39 or 1.40 is spoken to at 1.38 (derived version word)" {
+	fixtures nix-2.24.15
+	for word in 0x127 0x128; do
+		session nix-2.24.15 v1.38 | tx_version daemon "$word" \
+		    >"$BATS_TEST_TMPDIR/script"
+		run_session "$BATS_TEST_TMPDIR/script"
+	done
+}
+
+# The client's hello, then the daemon's magic with version word $1.
+hello_only() {
+	tx_part "$KP_TX/nix-2.24.15/v1.38/a_handshake_setoptions.txt" handshake |
+	    head -n 4 | tx_version daemon "$1"
+}
+
+@test "a daemon older than 1.34 is refused with both versions named, exit 76" {
+	fixtures nix-2.24.15
+	hello_only 0x121 >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	stdin_open
+	run -76 --separate-stderr env NIX_STORE_DIR=$SD "$KEEP_PATHS" \
+	    --store "unix://$REPLAY_SOCKET" "$V1" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: daemon protocol 1.33 is older than 1.34, the oldest keep-paths speaks (Nix 2.8)"
+	replay_finish
+}
+
+@test "a Guix daemon (minor 0x63) is refused, exit 76" {
+	fixtures nix-2.24.15
+	hello_only 0x163 >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	stdin_open
+	run -76 --separate-stderr env NIX_STORE_DIR=$SD "$KEEP_PATHS" \
+	    --store "unix://$REPLAY_SOCKET" "$V1" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: daemon speaks protocol 1.99, keep-paths speaks 1.34 to 1.38"
+	replay_finish
+}
+
+# A batch of one path at DIR: AddTempRoot answered by REPLY_FILE's first
+# operation's reply (or b1's), the barrier, and QueryValidPaths([path]).
+one_path_batch() {
+	local dir="$KP_TX/$1/$2" path=$3
+	tx_request 11 "$path"
+	if [ -n "${4:-}" ]; then
+		first_reply "$4"
+	else
+		tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+	fi
+	tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+	tx_query_valid "$path"
+	tx_valid_reply "$path"
+}
+
+# first_reply FILE: the daemon's reply to the first operation of FILE.
+first_reply() {
+	awk '/^# === request:/ { n++ } n == 2 && /^D->C/' "$1" |
+	    awk '{ hex = substr($0, 14, 48); sub(/ +$/, "", hex);
+	           print "> " hex " # " substr($0, 81) }'
+}
+
+@test "an error during an operation (e3): that line gets an error reply, the session goes on" {
+	fixtures nix-2.24.15
+	e3="$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	{
+		handshake nix-2.24.15 v1.38
+		# (derived: e3's one STDERR_ERROR frame answers AddTempRoot)
+		one_path_batch nix-2.24.15 v1.38 "$V1" "$e3"
+		one_path_batch nix-2.24.15 v1.38 "$V1"
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" "$V1"
+	kp_reply
+	assert_equal "$reply" "error $V1: you are not allowed to ignore liveness"
+	kp_send "$V1"
+	kp_reply
+	assert_equal "$reply" "ok $V1"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+}
+
+@test "a request the daemon cannot read (e1: two STDERR_ERROR, then EOF): lost, exit 76" {
+	fixtures nix-2.24.15
+	e1="$KP_TX/nix-2.24.15/v1.38/e1_addtemproot_malformed.txt"
+	{
+		handshake nix-2.24.15 v1.38
+		one_path_batch nix-2.24.15 v1.38 "$V1"
+		# (derived: e1's two frames and hang-up answer a good path)
+		tx_request 11 "$V2"
+		first_reply "$e1"
+		echo close
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" "$V1"
+	kp_reply
+	assert_equal "$reply" "ok $V1"
+	kp_send "$V2"
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 76
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: the daemon could not read a request and is hanging up: path '/tmp/not-the-store/xyz-malformed' is not in the Nix store"
+	assert_line "keep-paths: LOST 1 root: the store no longer protects it"
+	replay_finish
+}
