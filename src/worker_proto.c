@@ -34,6 +34,17 @@ wp_put_string(struct buf *b, const char *s, size_t n)
 	return buf_append(b, zero, (8 - n % 8) % 8);
 }
 
+static int
+put_u64s(struct buf *b, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (wp_put_u64(b, v[i]) == -1)
+			return -1;
+	return 0;
+}
+
 int
 wp_put_hello(struct buf *b)
 {
@@ -78,12 +89,8 @@ wp_put_set_options(struct buf *b)
 		0,	/* useSubstitutes */
 		0,	/* overrides: none */
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (wp_put_u64(b, fields[i]) == -1)
-			return -1;
-	return 0;
+	return put_u64s(b, fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 static int
@@ -123,12 +130,8 @@ wp_put_gc_barrier(struct buf *b)
 		0,	/* maxFreed */
 		0, 0, 0	/* obsolete */
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (wp_put_u64(b, fields[i]) == -1)
-			return -1;
-	return 0;
+	return put_u64s(b, fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 int
@@ -187,6 +190,17 @@ wp_get_string(struct wp_reader *r, const char **s, size_t *n)
 	return WP_OK;
 }
 
+/* A list's length, bounded so a broken daemon cannot make us loop long. */
+static int
+get_count(struct wp_reader *r, uint64_t *n)
+{
+	int rc;
+
+	if ((rc = wp_get_u64(r, n)) != WP_OK)
+		return rc;
+	return *n > WP_LIST_MAX ? WP_BAD : WP_OK;
+}
+
 int
 wp_skip_strings(struct wp_reader *r)
 {
@@ -195,10 +209,8 @@ wp_skip_strings(struct wp_reader *r)
 	size_t len;
 	int rc;
 
-	if ((rc = wp_get_u64(r, &n)) != WP_OK)
+	if ((rc = get_count(r, &n)) != WP_OK)
 		return rc;
-	if (n > WP_LIST_MAX)
-		return WP_BAD;
 	for (i = 0; i < n; i++)
 		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
 			return rc;
@@ -214,10 +226,8 @@ skip_fields(struct wp_reader *r)
 	size_t len;
 	int rc;
 
-	if ((rc = wp_get_u64(r, &n)) != WP_OK)
+	if ((rc = get_count(r, &n)) != WP_OK)
 		return rc;
-	if (n > WP_LIST_MAX)
-		return WP_BAD;
 	for (i = 0; i < n; i++) {
 		if ((rc = wp_get_u64(r, &kind)) != WP_OK)
 			return rc;
@@ -255,10 +265,8 @@ get_error(struct wp_reader *r, unsigned version, struct wp_stderr *m)
 		return rc;
 	if (v != 0)
 		return WP_BAD;
-	if ((rc = wp_get_u64(r, &ntraces)) != WP_OK)
+	if ((rc = get_count(r, &ntraces)) != WP_OK)
 		return rc;
-	if (ntraces > WP_LIST_MAX)
-		return WP_BAD;
 	for (i = 0; i < ntraces; i++) {
 		if ((rc = wp_get_u64(r, &v)) != WP_OK)		/* havePos */
 			return rc;

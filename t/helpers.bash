@@ -2,8 +2,8 @@
 # asks for one, its own nix-daemon.  Nothing here touches /nix or the
 # network: substituters are empty and the sandbox is off.
 #
-#   setup_file:    kp_store_setup [; kp_daemon_start]
-#   teardown_file: kp_daemon_stop
+# The defaults below give a file a store and a daemon; a file that needs
+# no daemon defines its own setup_file.
 
 bats_require_minimum_version 1.5.0
 export BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
@@ -11,6 +11,20 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 : "${KEEP_PATHS:?run the tests through make check, or set KEEP_PATHS}"
+
+setup_file() {
+	kp_store_setup
+	kp_daemon_start
+}
+
+teardown_file() {
+	kp_daemon_stop
+}
+
+# A test that failed half-way must not leave its keep-paths running.
+teardown() {
+	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+}
 
 kp_store_setup() {
 	export KP_NIX="$BATS_FILE_TMPDIR/nix"
@@ -35,13 +49,17 @@ kp_daemon_start() {
 	nix-daemon >>"$KP_NIX/daemon.log" 2>&1 3>&- &
 	echo "$!" >"$KP_NIX/daemon.pid"
 	disown "$!"
+	kp_wait_socket "$KP_SOCKET" || { cat "$KP_NIX/daemon.log" >&2; return 1; }
+}
+
+# Waits (up to 10 s) for a unix socket to appear.
+kp_wait_socket() {
 	local i
 	for i in $(seq 100); do
-		[ -S "$KP_SOCKET" ] && return 0
+		[ -S "$1" ] && return 0
 		sleep 0.1
 	done
-	echo "nix-daemon did not start; log:" >&2
-	cat "$KP_NIX/daemon.log" >&2
+	echo "$1: no socket after 10 s" >&2
 	return 1
 }
 

@@ -3,19 +3,6 @@
 
 load helpers
 
-setup_file() {
-	kp_store_setup
-	kp_daemon_start
-}
-
-teardown_file() {
-	kp_daemon_stop
-}
-
-teardown() {
-	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
-}
-
 man_page() {
 	echo "$KP_SRCDIR/doc/keep-paths.1"
 }
@@ -72,20 +59,20 @@ man_page() {
 	kp_stop
 }
 
+# conf_error CONTENT MESSAGE: a --config file with CONTENT (printf format)
+# is refused with "keep-paths: FILE:MESSAGE" and exit 64.
+conf_error() {
+	local f="$BATS_TEST_TMPDIR/conf"
+	printf "$1" >"$f"
+	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
+	assert_equal "$stderr" "keep-paths: $f:$2"
+}
+
 @test "config errors name the file and line, exit 64" {
-	f="$BATS_TEST_TMPDIR/conf"
-	printf '# comment\n\nstoer = daemon\n' >"$f"
-	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
-	assert_equal "$stderr" "keep-paths: $f:3: unknown key 'stoer'"
-	printf '[keep-paths]\nquiet = maybe\n' >"$f"
-	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
-	assert_equal "$stderr" "keep-paths: $f:2: quiet: 'maybe' is not yes or no"
-	printf '[sweep]\nmin-age = 1d\n' >"$f"
-	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
-	assert_equal "$stderr" "keep-paths: $f:2: unknown section [sweep]"
-	printf 'store\n' >"$f"
-	run -64 --separate-stderr "$KEEP_PATHS" --config "$f"
-	assert_equal "$stderr" "keep-paths: $f:1: syntax error"
+	conf_error '# comment\n\nstoer = daemon\n' "3: unknown key 'stoer'"
+	conf_error '[keep-paths]\nquiet = maybe\n' "2: quiet: 'maybe' is not yes or no"
+	conf_error '[sweep]\nmin-age = 1d\n' "2: unknown section [sweep]"
+	conf_error 'store\n' "1: syntax error"
 	run -64 --separate-stderr "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/absent"
 	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/absent: No such file or directory"
 }

@@ -4,15 +4,6 @@
 
 load helpers
 
-setup_file() {
-	kp_store_setup
-	kp_daemon_start
-}
-
-teardown_file() {
-	kp_daemon_stop
-}
-
 @test "a held path survives the GC and is collected after EOF on stdin" {
 	p=$(kp_add held)
 	kp_start
@@ -208,4 +199,28 @@ teardown_file() {
 	run -0 --separate-stderr "$KEEP_PATHS" "$p" </dev/null
 	assert_output ""
 	assert_equal "$stderr" "keep-paths: end of file on fd 0 with 1 request unanswered: nothing is held"
+}
+
+@test "contrib/examples/build-and-hold.sh: nix-build --no-out-link outputs held while the command runs" {
+	cat >"$BATS_TEST_TMPDIR/hello.nix" <<-'NIX'
+	derivation {
+	  name = "hello-kept";
+	  system = builtins.currentSystem;
+	  builder = "/bin/sh";
+	  args = [ "-c" "echo hello $RANDOM > $out" ];
+	}
+	NIX
+	cat >"$BATS_TEST_TMPDIR/check" <<-'SH'
+	#!/bin/sh
+	nix-store --gc >/dev/null 2>&1
+	test -e "$1" && echo "$1" >"$(dirname "$0")/held"
+	SH
+	chmod +x "$BATS_TEST_TMPDIR/check"
+	run "$KP_SRCDIR/contrib/examples/build-and-hold.sh" \
+	    "$BATS_TEST_TMPDIR/hello.nix" -- "$BATS_TEST_TMPDIR/check"
+	assert_success
+	out=$(cat "$BATS_TEST_TMPDIR/held")
+	[[ "$out" == "$NIX_STORE_DIR/"*-hello-kept ]]
+	kp_gc
+	refute [ -e "$out" ]
 }

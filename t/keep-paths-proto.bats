@@ -16,6 +16,15 @@
 load helpers
 load replay
 
+# A replay needs no store and no daemon.
+setup_file() {
+	kp_store_setup
+}
+
+teardown_file() {
+	:
+}
+
 # The fixture paths of one recorded daemon (see its README.md).
 fixtures() {
 	case $1 in
@@ -128,26 +137,25 @@ hello_only() {
 	    head -n 4 | tx_version daemon "$1"
 }
 
-@test "a daemon older than 1.34 is refused with both versions named, exit 76" {
+# refused_at WORD MESSAGE: a daemon offering version WORD is refused with
+# MESSAGE (after "keep-paths: SOCKET: ") and exit 76.
+refused_at() {
 	fixtures nix-2.24.15
-	hello_only 0x121 >"$BATS_TEST_TMPDIR/script"
+	hello_only "$1" >"$BATS_TEST_TMPDIR/script"
 	replay_start "$BATS_TEST_TMPDIR/script"
 	stdin_open
 	run -76 --separate-stderr env NIX_STORE_DIR=$SD "$KEEP_PATHS" \
 	    --store "unix://$REPLAY_SOCKET" "$V1" <&"$hold"
-	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: daemon protocol 1.33 is older than 1.34, the oldest keep-paths speaks (Nix 2.8)"
+	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: $2"
 	replay_finish
 }
 
+@test "a daemon older than 1.34 is refused with both versions named, exit 76" {
+	refused_at 0x121 "daemon protocol 1.33 is older than 1.34, the oldest keep-paths speaks (Nix 2.8)"
+}
+
 @test "a Guix daemon (minor 0x63) is refused, exit 76" {
-	fixtures nix-2.24.15
-	hello_only 0x163 >"$BATS_TEST_TMPDIR/script"
-	replay_start "$BATS_TEST_TMPDIR/script"
-	stdin_open
-	run -76 --separate-stderr env NIX_STORE_DIR=$SD "$KEEP_PATHS" \
-	    --store "unix://$REPLAY_SOCKET" "$V1" <&"$hold"
-	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: daemon speaks protocol 1.99, keep-paths speaks 1.34 to 1.38"
-	replay_finish
+	refused_at 0x163 "daemon speaks protocol 1.99, keep-paths speaks 1.34 to 1.38"
 }
 
 # A batch of one path at DIR: AddTempRoot answered by REPLY_FILE's first

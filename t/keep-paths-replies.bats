@@ -3,19 +3,6 @@
 
 load helpers
 
-setup_file() {
-	kp_store_setup
-	kp_daemon_start
-}
-
-teardown_file() {
-	kp_daemon_stop
-}
-
-teardown() {
-	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
-}
-
 hash0=00000000000000000000000000000000
 
 @test "every reply kind, bad input followed by good input in one session" {

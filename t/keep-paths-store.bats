@@ -3,15 +3,6 @@
 
 load helpers
 
-setup_file() {
-	kp_store_setup
-	kp_daemon_start
-}
-
-teardown_file() {
-	kp_daemon_stop
-}
-
 teardown() {
 	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
 	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
@@ -27,8 +18,7 @@ fake_listener() {
 		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
 	' "$1" "$2" 3>&- &
 	fakepid=$!
-	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
-	return 1
+	kp_wait_socket "$1"
 }
 
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found

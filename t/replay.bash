@@ -72,13 +72,8 @@ replay_start() {
 	REPLAY_SOCKET="$BATS_TEST_TMPDIR/daemon.sock"
 	"$REPLAY_DAEMON" "$REPLAY_SOCKET" "$1" 2>"$BATS_TEST_TMPDIR/replay.err" 3>&- &
 	REPLAY_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -S "$REPLAY_SOCKET" ] && return 0
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/replay.err" >&2
-	return 1
+	kp_wait_socket "$REPLAY_SOCKET" ||
+	    { cat "$BATS_TEST_TMPDIR/replay.err" >&2; return 1; }
 }
 
 # replay_finish: the replay's verdict, with its diff on a mismatch.
