@@ -11,6 +11,9 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	    autoconf automake make gcc pkg-config libbsd-dev libinih-dev \
 	    nix-bin bats bats-assert bats-support mandoc procps
 fi
-[ -x configure ] || autoreconf -fi
+if [ ! -x configure ]; then
+	# Quiet when it works; everything it said when it does not.
+	log=$(autoreconf -fi 2>&1) || { printf '%s\n' "$log" >&2; exit 1; }
+fi
 [ -f Makefile ] || ./configure "$@"
 make -j"$(nproc 2>/dev/null || echo 2)"

@@ -76,9 +76,12 @@ load helpers
 	[[ "$stderr" == *"keep-paths: /etc/passwd: not in the Nix store"* ]]
 }
 
-@test "-- COMMAND that cannot be found exits 127" {
+@test "-- COMMAND that cannot be found exits 127, one that cannot run 126" {
 	run -127 --separate-stderr "$KEEP_PATHS" -- /nonexistent/cmd
 	[[ "$stderr" == *"/nonexistent/cmd: No such file or directory"* ]]
+	touch "$BATS_TEST_TMPDIR/not-executable"
+	run -126 --separate-stderr "$KEEP_PATHS" -- "$BATS_TEST_TMPDIR/not-executable"
+	[[ "$stderr" == *"not-executable: Permission denied"* ]]
 }
 
 @test "a bash coproc holds the paths until it closes the pipe" {
