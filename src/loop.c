@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -94,24 +93,15 @@ signals_setup(void)
 	return 0;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Writes what replies stdout takes within timeout_ms; used at the end. */
 static void
 flush_replies(struct loop *l, int timeout_ms)
 {
 	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
-	long deadline = now_ms() + timeout_ms;
+	long deadline = xio_now_ms() + timeout_ms;
 
-	while (buf_used(&l->out) > 0 && deadline > now_ms()) {
-		if (poll(&pfd, 1, (int)(deadline - now_ms())) <= 0 ||
+	while (buf_used(&l->out) > 0 && deadline > xio_now_ms()) {
+		if (poll(&pfd, 1, (int)(deadline - xio_now_ms())) <= 0 ||
 		    (pfd.revents & (POLLERR | POLLNVAL)) ||
 		    buf_write_fd(&l->out, STDOUT_FILENO, PIPE_BUF) == -1)
 			return;
@@ -143,8 +133,8 @@ store_failed(struct loop *l, int status)
 	default:		exitcode = roots > 0 ? KP_EXIT_LOST :
 				    KP_EXIT_UNREACHABLE; break;
 	}
+	warnx("%s", l->store->error);
 	if (roots > 0) {
-		warnx("%s", l->store->error);
 		warnx("LOST %zu root%s: the store no longer protects %s",
 		    roots, roots == 1 ? "" : "s",
 		    roots == 1 ? "it" : "them");
@@ -152,8 +142,7 @@ store_failed(struct loop *l, int status)
 			buf_printf(&l->out, "lost\n");
 			flush_replies(l, FINAL_FLUSH_MS);
 		}
-	} else
-		warnx("%s", l->store->error);
+	}
 	store_close(l);
 	if (l->child > 0) {
 		l->failed = exitcode;
@@ -167,6 +156,7 @@ spawn_command(struct loop *l)
 {
 	char *const *argv = l->cfg->command;
 	pid_t pid;
+	int saved;
 
 	if ((pid = fork()) == -1) {
 		warn("fork");
@@ -175,8 +165,9 @@ spawn_command(struct loop *l)
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
+		saved = errno;
 		warn("%s", argv[0]);
-		_exit(errno == ENOENT ? KP_EXIT_NOTFOUND : KP_EXIT_NOEXEC);
+		_exit(saved == ENOENT ? KP_EXIT_NOTFOUND : KP_EXIT_NOEXEC);
 	}
 	l->child = pid;
 	return LOOP_GO;
@@ -386,7 +377,7 @@ poll_timeout(struct loop *l, long deadline)
 
 	if (l->store == NULL || l->store->ops->ready(l->store))
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - xio_now_ms();
 	return left > 0 ? (int)left : 0;
 }
 
@@ -394,7 +385,7 @@ static int
 run(struct loop *l)
 {
 	struct pollfd pfd[PFD_COUNT];
-	long deadline = now_ms() + l->cfg->connect_timeout_ms;
+	long deadline = xio_now_ms() + l->cfg->connect_timeout_ms;
 	int rc;
 
 	for (;;) {
@@ -408,7 +399,7 @@ run(struct loop *l)
 			return KP_EXIT_OSERR;
 		}
 		if (l->store != NULL && !l->store->ops->ready(l->store) &&
-		    now_ms() >= deadline) {
+		    xio_now_ms() >= deadline) {
 			warnx("the store did not answer within %d s",
 			    l->cfg->connect_timeout_ms / 1000);
 			return KP_EXIT_UNREACHABLE;

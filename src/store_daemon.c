@@ -36,6 +36,10 @@
 #include "worker_proto.h"
 #include "xio.h"
 
+/* How long closing waits for the daemon worker to hang up (and so to
+ * have dropped the roots). */
+#define HANGUP_WAIT_MS	1000
+
 /* Paths per QueryValidPaths, so no single reply grows large. */
 #define QUERY_CHUNK	4096
 #define READ_CHUNK	65536
@@ -585,14 +589,42 @@ daemon_roots(struct store *s)
 	return d->nheld + d->nsent;
 }
 
+/*
+ * Releases the roots: we stop sending, the worker reads EOF and exits, and
+ * its exit drops its temp-roots lock.  Waiting (briefly) for it to hang up
+ * means that once keep-paths has exited, a GC normally no longer sees
+ * this session's roots.  A worker stuck behind a running collection is
+ * not waited for beyond HANGUP_WAIT_MS.
+ */
+static void
+await_hangup(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	long deadline = xio_now_ms() + HANGUP_WAIT_MS, left;
+	char sink[READ_CHUNK];
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR) == -1)
+		return;
+	while ((left = deadline - xio_now_ms()) > 0) {
+		if (poll(&pfd, 1, (int)left) <= 0)
+			return;
+		if ((n = xio_read(fd, sink, sizeof(sink))) == 0 ||
+		    (n == -1 && errno != EAGAIN))
+			return;
+	}
+}
+
 static void
 daemon_close(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 	struct root *r, *next;
 
-	if (d->fd != -1)
+	if (d->fd != -1) {
+		await_hangup(d->fd);
 		close(d->fd);
+	}
 	for (r = d->allroots; r != NULL; r = next) {
 		next = r->next;
 		tdelete(r, &d->roots, root_cmp);

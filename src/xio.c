@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xio.h"
@@ -60,4 +61,13 @@ int
 xio_fd_is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
+}
+
+long
+xio_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }

@@ -21,6 +21,9 @@ int	xio_write_all(int fd, const void *buf, size_t len);
 /* Sets O_NONBLOCK on fd (only on fds this process created).  Returns 0 or -1. */
 int	xio_set_nonblock(int fd);
 
+/* Milliseconds on the monotonic clock, for poll() deadlines. */
+long	xio_now_ms(void);
+
 /* Returns 1 if fd is open, 0 if not. */
 int	xio_fd_is_open(int fd);
 

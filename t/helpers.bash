@@ -102,6 +102,19 @@ kp_gc() {
 	nix-store --gc >>"$KP_NIX/gc.log" 2>&1
 }
 
+# For a holder that could not say goodbye (SIGKILL): its daemon worker
+# drops the roots when it notices, a moment later.  Collects until PATH is
+# gone, for up to 10 s.
+kp_gc_until_gone() {
+	local i
+	for i in $(seq 100); do
+		kp_gc
+		[ -e "$1" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Starts keep-paths as a coproc KP with the given arguments; its stderr
 # goes to $BATS_TEST_TMPDIR/kp.err.
 kp_start() {
