@@ -15,7 +15,8 @@ REPS=${REPS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
 [ -x "$KEEP_PATHS" ] || { echo "build keep-paths first ($KEEP_PATHS)" >&2; exit 1; }
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+[ -x /usr/bin/time ] && command -v bc >/dev/null ||
+    { echo "needs GNU time and bc (apt-get install time bc)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
 . "$here/scripts/private-store.sh"

@@ -44,6 +44,15 @@ request_set_error(struct request *r, const char *why)
 /* How much of an over-long line its error reply echoes. */
 #define ECHO_MAX	64
 
+/* Refuses r, keeping its echo for the error reply.  Returns 0 or -1. */
+static int
+refuse(struct request *r, const char *echoed, const char *why)
+{
+	if ((r->input = strdup(echoed)) == NULL)
+		return -1;
+	return request_set_error(r, why);
+}
+
 int
 request_add(struct batch *b, const char *storedir, const char *input,
     size_t len)
@@ -59,25 +68,21 @@ request_add(struct batch *b, const char *storedir, const char *input,
 	strvisx(echoed, input, echo, VIS_REPLY);
 	if (echo < len)
 		strlcat(echoed, "...", sizeof(echoed));
-	if ((r->input = strdup(echoed)) == NULL)
-		return -1;
 	if (len > REQUEST_LINE_MAX)
-		return request_set_error(r, "line too long");
+		return refuse(r, echoed, "line too long");
 	if (len == 0)
-		return request_set_error(r, "empty request");
+		return refuse(r, echoed, "empty request");
 	if (memchr(input, '\0', len) != NULL)
-		return request_set_error(r, "contains a NUL byte");
+		return refuse(r, echoed, "contains a NUL byte");
 	if ((line = strndup(input, len)) == NULL)
 		return -1;
 	rc = storepath_resolve(storedir, line, &r->path, why, sizeof(why));
 	free(line);
 	if (rc == -1)
-		return request_set_error(r, why);
-	if (strcmp(r->input, r->path) == 0) {
-		/* The common case: the path is its own echo. */
-		free(r->input);
-		r->input = NULL;
-	}
+		return refuse(r, echoed, why);
+	/* Most inputs are their own canonical path: no echo to keep then. */
+	if (strcmp(echoed, r->path) != 0 && (r->input = strdup(echoed)) == NULL)
+		return -1;
 	return 0;
 }
 

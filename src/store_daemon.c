@@ -488,7 +488,6 @@ daemon_handle(struct store *s, short revents)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 	ssize_t n;
-
 	int status;
 
 	/* Read first: what the daemon said explains a failed write. */

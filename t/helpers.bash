@@ -49,17 +49,18 @@ kp_daemon_start() {
 	nix-daemon >>"$KP_NIX/daemon.log" 2>&1 3>&- &
 	echo "$!" >"$KP_NIX/daemon.pid"
 	disown "$!"
-	kp_wait_socket "$KP_SOCKET" || { cat "$KP_NIX/daemon.log" >&2; return 1; }
+	kp_wait_until -S "$KP_SOCKET" || { cat "$KP_NIX/daemon.log" >&2; return 1; }
 }
 
-# Waits (up to 10 s) for a unix socket to appear.
-kp_wait_socket() {
+# Waits (up to 10 s) until test(1) with these arguments succeeds, e.g.
+# "kp_wait_until -S SOCKET" or "kp_wait_until -s FILE".
+kp_wait_until() {
 	local i
 	for i in $(seq 100); do
-		[ -S "$1" ] && return 0
+		test "$@" && return 0
 		sleep 0.1
 	done
-	echo "$1: no socket after 10 s" >&2
+	echo "still not true after 10 s: test $*" >&2
 	return 1
 }
 

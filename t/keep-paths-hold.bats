@@ -115,10 +115,7 @@ load helpers
 	bash "$BATS_TEST_TMPDIR/script" "$p" "$BATS_TEST_TMPDIR/kp.pid" \
 	    "$BATS_TEST_TMPDIR/reply" 3>&- &
 	shpid=$!
-	for _ in $(seq 200); do
-		[ -s "$BATS_TEST_TMPDIR/reply" ] && break
-		sleep 0.1
-	done
+	kp_wait_until -s "$BATS_TEST_TMPDIR/reply"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/reply")" "ok $p"
 	kp_gc
 	assert [ -e "$p" ]
@@ -159,10 +156,7 @@ load helpers
 	     touch "$1"; while :; do sleep 0.1; done' "$p" \
 	    "$BATS_TEST_TMPDIR/started" 3>&- &
 	pid=$!
-	for _ in $(seq 200); do
-		[ -e "$BATS_TEST_TMPDIR/started" ] && break
-		sleep 0.1
-	done
+	kp_wait_until -e "$BATS_TEST_TMPDIR/started"
 	kill -TERM "$pid"
 	status=0
 	wait "$pid" || status=$?

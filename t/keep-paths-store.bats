@@ -18,7 +18,7 @@ fake_listener() {
 		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
 	' "$1" "$2" 3>&- &
 	fakepid=$!
-	kp_wait_socket "$1"
+	kp_wait_until -S "$1"
 }
 
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found

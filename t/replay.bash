@@ -72,7 +72,7 @@ replay_start() {
 	REPLAY_SOCKET="$BATS_TEST_TMPDIR/daemon.sock"
 	"$REPLAY_DAEMON" "$REPLAY_SOCKET" "$1" 2>"$BATS_TEST_TMPDIR/replay.err" 3>&- &
 	REPLAY_PID=$!
-	kp_wait_socket "$REPLAY_SOCKET" ||
+	kp_wait_until -S "$REPLAY_SOCKET" ||
 	    { cat "$BATS_TEST_TMPDIR/replay.err" >&2; return 1; }
 }
 
