@@ -143,6 +143,8 @@ load helpers
 	kp_send "$p"
 	kp_reply
 	kill -TERM "$KP_PID_SAVED"
+	# Let the signal end it before stdin closes: EOF would release too.
+	kp_wait_gone "$KP_PID_SAVED"
 	kp_stop
 	assert_equal "$kp_status" $((128 + 15))
 	kp_gc
