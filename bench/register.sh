@@ -9,48 +9,14 @@
 #
 #   bench/register.sh [N...]      KEEP_PATHS=path/to/keep-paths  REPS=3
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-KEEP_PATHS=${KEEP_PATHS:-$here/keep-paths}
+here=$(cd "$(dirname "$0")" && pwd)
 REPS=${REPS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
-[ -x "$KEEP_PATHS" ] || { echo "build keep-paths first ($KEEP_PATHS)" >&2; exit 1; }
-[ -x /usr/bin/time ] && command -v bc >/dev/null ||
-    { echo "needs GNU time and bc (apt-get install time bc)" >&2; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
-. "$here/scripts/private-store.sh"
-trap 'private_store_stop; rm -rf "$work"' EXIT
-private_store_start "$work/nix"
-
 max=0
 for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
-echo "creating $max store paths..." >&2
-mkdir "$work/files"
-(cd "$work/files" && seq -f 'f%g' "$max" | while read -r f; do echo "$f" >"$f"; done &&
-    seq -f 'f%g' "$max" | xargs nix-store --add) >"$work/all-paths"
-
-now() { date +%s.%N; }
-
-# keep-paths: seconds from start until every reply is read; peak RSS in KiB.
-run_keep_paths() {
-	local paths=$1 n=$2 t0 t1
-	t0=$(now)
-	coproc KP { exec /usr/bin/time -f '%M' -o "$work/rss" "$KEEP_PATHS" -q; }
-	exec {kin}>&"${KP[1]}" {kout}<&"${KP[0]}"
-	exec {KP[1]}>&- {KP[0]}<&-
-	# -q: only problems are printed; a sentinel missing path marks the end.
-	{ cat "$paths"; echo "$NIX_STORE_DIR/00000000000000000000000000000000-end"; } >&$kin &
-	local writer=$!
-	read -r reply <&$kout
-	t1=$(now)
-	[ "$reply" = "missing $NIX_STORE_DIR/00000000000000000000000000000000-end" ] ||
-	    { echo "keep-paths: unexpected reply: $reply" >&2; exit 1; }
-	wait "$writer"
-	exec {kin}>&- {kout}<&-
-	wait "$KP_PID" 2>/dev/null || true
-	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
-}
+. "$here/lib.sh"
+bench_setup "$max"
 
 run_nix_store() {
 	local paths=$1 t0 t1
@@ -67,14 +33,12 @@ run_nix_store() {
 	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 printf '%8s  %12s %10s  %12s %10s  %8s\n' N keep-paths-s rss-KiB nix-store-s rss-KiB ratio
 for n in "${sizes[@]}"; do
 	head -n "$n" "$work/all-paths" >"$work/paths"
 	: >"$work/kp" ; : >"$work/ns"
 	for _ in $(seq "$REPS"); do
-		run_keep_paths "$work/paths" "$n" >>"$work/kp"
+		run_keep_paths "$work/paths" --store daemon >>"$work/kp"
 		run_nix_store "$work/paths" >>"$work/ns"
 	done
 	kp_t=$(cut -d' ' -f1 "$work/kp" | median); kp_m=$(cut -d' ' -f2 "$work/kp" | sort -g | tail -1)

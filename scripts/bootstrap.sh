@@ -8,7 +8,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends \
-	    autoconf automake make gcc pkg-config libbsd-dev libinih-dev \
+	    autoconf automake make gcc pkg-config libbsd-dev libinih-dev libsqlite3-dev \
 	    nix-bin bats bats-assert bats-support mandoc procps
 fi
 if [ ! -x configure ]; then

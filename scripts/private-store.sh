@@ -11,7 +11,7 @@ private_store_start() {
 	mkdir -p "$NIX_STORE_DIR" "$NIX_STATE_DIR" "$NIX_LOG_DIR" "$NIX_CONF_DIR"
 	printf 'substituters =\nsandbox = false\nbuild-users-group =\n' \
 	    >"$NIX_CONF_DIR/nix.conf"
-	nix-daemon >"$root/daemon.log" 2>&1 &
+	env -u NIX_REMOTE nix-daemon >"$root/daemon.log" 2>&1 &
 	KP_DAEMON_PID=$!
 	local i
 	for i in $(seq 100); do

@@ -31,6 +31,8 @@ struct options {
 	const char	*store;		/* NULL: from the config */
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
+	int		 verbose;
+	int		 print_store;
 	int		 fd;
 	char		**paths;
 	int		 npaths;
@@ -43,8 +45,9 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: %s [-hqV] [--config FILE] [--fd N] [--store STORE]\n"
+"usage: %s [-hqvV] [--config FILE] [--fd N] [--store STORE]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
+"       %s --print-store [--config FILE] [--store STORE]\n"
 "\n"
 "Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
 "Each PATH, then each line read from stdin (or fd N), gets one reply line:\n"
@@ -55,8 +58,12 @@ usage(int status)
 "With -- COMMAND, run COMMAND with the PATHs held, release when it exits.\n"
 "\n"
 "  -q, --quiet          do not print \"ok\" replies\n"
+"  -v, --verbose        say which store is used, and why, on stderr\n"
 "      --fd N           read requests from, and watch, fd N instead of stdin\n"
-"      --store STORE    auto (default), daemon, or unix:///path/to/socket\n"
+"      --store STORE    auto (default): local if the state directory is\n"
+"                       writable, else daemon; daemon; unix:///SOCKET;\n"
+"                       local; local?root=/DIR&state=/DIR; or /DIR (chroot)\n"
+"      --print-store    print the store STORE chooses, and why, and exit\n"
 "      --config FILE    read FILE after the system and user config files\n"
 "  -h, --help           print this help and exit\n"
 "  -V, --version        print the version and exit\n"
@@ -64,7 +71,7 @@ usage(int status)
 "Exit status: 0 released; 64 usage; 65 a PATH was refused (COMMAND not run);\n"
 "69 store unreachable; 71 system error; 74 request/reply channel error;\n"
 "75 roots lost; 76 store protocol error; with COMMAND, its status.\n"
-"See keep-paths(1).\n", getprogname());
+"See keep-paths(1).\n", getprogname(), getprogname());
 	exit(status);
 }
 
@@ -75,8 +82,10 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "config",	required_argument, NULL, 'c' },
 		{ "fd",		required_argument, NULL, 'f' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "print-store", no_argument,	   NULL, 'P' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "store",	required_argument, NULL, 's' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL,		0,		   NULL, 0 }
 	};
@@ -86,7 +95,7 @@ parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->quiet = -1;
 	/* "+": options end at the first PATH, so "--" keeps its place. */
-	while ((ch = getopt_long(argc, argv, "+hqV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -100,8 +109,14 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(0);
 			break;
+		case 'P':
+			o->print_store = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
 			break;
 		case 's':
 			o->store = optarg;
@@ -180,6 +195,7 @@ main(int argc, char **argv)
 	struct settings s;
 	struct loop_config lc;
 	struct batch initial = { NULL, 0, 0 };
+	struct store_choice choice;
 	struct store *store;
 	char msg[STORE_ERROR_MAX], *storedir;
 	int i, status, signo = 0;
@@ -189,6 +205,16 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	load_settings(&o, &s);
+	if (store_choose(s.store, &choice, msg, sizeof(msg)) == -1)
+		errx(KP_EXIT_USAGE, "%s", msg);
+	if (o.print_store) {
+		printf("%s %s (%s)\n", choice.kind == STORE_KIND_LOCAL ?
+		    "local" : "daemon", choice.where, choice.why);
+		return fflush(stdout) == 0 ? KP_EXIT_OK : KP_EXIT_IO;
+	}
+	if (o.verbose)
+		warnx("store: %s %s (%s)", choice.kind == STORE_KIND_LOCAL ?
+		    "local" : "daemon", choice.where, choice.why);
 	if (o.command == NULL && !xio_fd_is_open(o.fd))
 		errx(KP_EXIT_USAGE, "fd %d is not open", o.fd);
 	if ((storedir = store_dir_from_env()) == NULL)
@@ -197,7 +223,7 @@ main(int argc, char **argv)
 		if (request_add(&initial, storedir, o.paths[i],
 		    strlen(o.paths[i])) == -1)
 			err(KP_EXIT_OSERR, NULL);
-	if ((store = store_open(s.store, storedir, msg, sizeof(msg),
+	if ((store = store_open(&choice, storedir, msg, sizeof(msg),
 	    &status)) == NULL)
 		errx(status, "%s", msg);
 

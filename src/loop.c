@@ -369,16 +369,40 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	pfd[PFD_STDOUT].events = POLLOUT;
 }
 
-/* Milliseconds poll may wait: until the connect deadline, if not ready. */
+/* The store's wakeup time, or -1. */
+static long
+store_wakeup(struct loop *l)
+{
+	if (l->store == NULL || l->store->ops->wakeup == NULL)
+		return -1;
+	return l->store->ops->wakeup(l->store);
+}
+
+/*
+ * Milliseconds poll may wait: until the store's wakeup time, and until
+ * the connect deadline while the store is not ready.
+ */
 static int
 poll_timeout(struct loop *l, long deadline)
 {
-	long left;
+	long at = store_wakeup(l), left;
 
-	if (l->store == NULL || l->store->ops->ready(l->store))
+	if (l->store != NULL && !l->store->ops->ready(l->store) &&
+	    (at == -1 || deadline < at))
+		at = deadline;
+	if (at == -1)
 		return -1;
-	left = deadline - xio_now_ms();
-	return left > 0 ? (int)left : 0;
+	left = at - xio_now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The store's wakeup time came with its fd quiet. */
+static int
+store_woken(struct loop *l)
+{
+	long at = store_wakeup(l);
+
+	return at != -1 && xio_now_ms() >= at;
 }
 
 static int
@@ -406,7 +430,7 @@ run(struct loop *l)
 		}
 		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
 			return rc;
-		if (pfd[PFD_STORE].revents &&
+		if ((pfd[PFD_STORE].revents || store_woken(l)) &&
 		    (rc = on_store(l, pfd[PFD_STORE].revents)) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&

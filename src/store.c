@@ -4,17 +4,31 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "store_daemon.h"
+#include "store_local.h"
 #include "storepath.h"
 
 #define NIX_STATE_DIR_DEFAULT	"/nix/var/nix"
 #define NIX_STORE_DIR_DEFAULT	"/nix/store"
+
+int
+store_fail(struct store *s, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	return status;
+}
 
 static const char *
 env_nonempty(const char *name)
@@ -35,55 +49,188 @@ store_dir_from_env(void)
 	return storepath_canon(dir);
 }
 
+static const char *
+state_dir_from_env(void)
+{
+	const char *state = env_nonempty("NIX_STATE_DIR");
+
+	return state != NULL ? state : NIX_STATE_DIR_DEFAULT;
+}
+
+/* Fills in c; returns 0, or -1 if a field does not fit. */
+static int
+choice_set(struct store_choice *c, enum store_kind kind, const char *where,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	c->kind = kind;
+	if (strlcpy(c->where, where, sizeof(c->where)) >= sizeof(c->where))
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= sizeof(c->why) ? -1 : 0;
+}
+
 /* The daemon socket Nix's clients use: NIX_DAEMON_SOCKET_PATH, else in the
  * state directory. */
-static char *
-daemon_socket_path(void)
+static int
+choose_daemon(struct store_choice *c, const char *why)
 {
-	const char *p, *state;
-	char *out;
+	const char *p;
+	char sock[sizeof(c->where)];
 
 	if ((p = env_nonempty("NIX_DAEMON_SOCKET_PATH")) != NULL)
-		return strdup(p);
-	if ((state = env_nonempty("NIX_STATE_DIR")) == NULL)
-		state = NIX_STATE_DIR_DEFAULT;
-	if (asprintf(&out, "%s/daemon-socket/socket", state) == -1)
-		return NULL;
-	return out;
+		return choice_set(c, STORE_KIND_DAEMON, p,
+		    "%s; NIX_DAEMON_SOCKET_PATH names the socket", why);
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/daemon-socket/socket",
+	    state_dir_from_env()) >= sizeof(sock))
+		return -1;
+	return choice_set(c, STORE_KIND_DAEMON, sock, "%s", why);
+}
+
+/*
+ * "local", "local?root=DIR&state=DIR": the state directory is the state=
+ * parameter, else ROOT/nix/var/nix for a chroot store, else NIX_STATE_DIR.
+ */
+static int
+choose_local(const char *uri, struct store_choice *c, const char *why,
+    char *err, size_t errlen)
+{
+	char *params, *p, *value, state[sizeof(c->where)];
+	const char *root = NULL, *statep = NULL;
+	int rc = -1;
+
+	if ((params = strdup(uri)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	p = strchr(params, '?');
+	while (p != NULL && *p != '\0') {
+		*p++ = '\0';
+		value = strchr(p, '=');
+		if (value != NULL)
+			*value++ = '\0';
+		if (value != NULL && strcmp(p, "root") == 0 && *value == '/')
+			root = value;
+		else if (value != NULL && strcmp(p, "state") == 0 &&
+		    *value == '/')
+			statep = value;
+		else {
+			snprintf(err, errlen, "%s: unsupported parameter \"%s\" "
+			    "(keep-paths knows root=/DIR and state=/DIR)", uri,
+			    p);
+			goto out;
+		}
+		p = strchr(value, '&');
+	}
+	if (statep != NULL)
+		snprintf(state, sizeof(state), "%s", statep);
+	else if (root != NULL)
+		snprintf(state, sizeof(state), "%s/nix/var/nix", root);
+	else
+		snprintf(state, sizeof(state), "%s", state_dir_from_env());
+	if (choice_set(c, STORE_KIND_LOCAL, state, "%s", why) == 0)
+		rc = 0;
+	else
+		snprintf(err, errlen, "%s: path too long", uri);
+out:
+	free(params);
+	return rc;
+}
+
+/* A chroot store: Nix takes any path with a slash as its root. */
+static int
+choose_chroot(const char *dir, struct store_choice *c, const char *why,
+    char *err, size_t errlen)
+{
+	char cwd[sizeof(c->where)], path[sizeof(c->where) * 2 + 2];
+	char uri[sizeof(c->where) + 16], *root;
+
+	if (*dir != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(err, errlen, "getcwd: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s%s%s", *dir == '/' ? "" : cwd,
+	    *dir == '/' ? "" : "/", dir);
+	if ((root = storepath_canon(path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(uri, sizeof(uri), "local?root=%s", root);
+	free(root);
+	return choose_local(uri, c, why, err, errlen);
+}
+
+/* Nix's "auto": the local store if we may write its state directory. */
+static int
+choose_auto(struct store_choice *c, char *err, size_t errlen)
+{
+	const char *state = state_dir_from_env();
+	char why[sizeof(c->why) - 64];
+
+	if (access(state, R_OK | W_OK) == 0) {
+		snprintf(why, sizeof(why), "auto: %s is writable", state);
+		return choose_local("local", c, why, err, errlen);
+	}
+	snprintf(why, sizeof(why), "auto: %s is not writable (%s)", state,
+	    strerror(errno));
+	return choose_daemon(c, why);
+}
+
+int
+store_choose(const char *uri, struct store_choice *c, char *err,
+    size_t errlen)
+{
+	const char *remote = env_nonempty("NIX_REMOTE");
+	char why[sizeof(c->why) - 64];
+	int rc;
+
+	if (errlen > 0)
+		*err = '\0';
+
+	if (strcmp(uri, "auto") == 0 && remote != NULL &&
+	    strcmp(remote, "auto") != 0) {
+		snprintf(why, sizeof(why), "NIX_REMOTE=%s", remote);
+		uri = remote;
+	} else
+		snprintf(why, sizeof(why), "--store %s", uri);
+
+	if (strcmp(uri, "auto") == 0)
+		rc = choose_auto(c, err, errlen);
+	else if (strcmp(uri, "daemon") == 0)
+		rc = choose_daemon(c, why);
+	else if (strncmp(uri, "unix://", 7) == 0 && uri[7] == '/' &&
+	    strchr(uri, '?') == NULL)
+		rc = choice_set(c, STORE_KIND_DAEMON, uri + 7, "%s", why);
+	else if (strcmp(uri, "local") == 0 || strncmp(uri, "local?", 6) == 0)
+		return choose_local(uri, c, why, err, errlen);
+	else if (strchr(uri, '/') != NULL && strstr(uri, "://") == NULL &&
+	    strchr(uri, '?') == NULL)
+		return choose_chroot(uri, c, why, err, errlen);
+	else {
+		snprintf(err, errlen, "%s: unsupported store (use auto, daemon, "
+		    "unix:///path/to/socket, local, local?root=/DIR or /DIR)",
+		    uri);
+		return -1;
+	}
+	if (rc == -1 && *err == '\0')
+		snprintf(err, errlen, "%s: path too long", uri);
+	return rc;
 }
 
 struct store *
-store_open(const char *uri, const char *storedir, char *err, size_t errlen,
-    int *status)
+store_open(const struct store_choice *c, const char *storedir, char *err,
+    size_t errlen, int *status)
 {
 	struct store *s;
-	char *sock;
 
-	if (strcmp(uri, "auto") == 0) {
-		/* Only the daemon back end exists so far: NIX_REMOTE may
-		 * still name a daemon socket. */
-		uri = env_nonempty("NIX_REMOTE");
-		if (uri == NULL || strcmp(uri, "auto") == 0)
-			uri = "daemon";
-	}
-	if (strcmp(uri, "daemon") == 0)
-		sock = daemon_socket_path();
-	else if (strncmp(uri, "unix://", 7) == 0 && uri[7] == '/' &&
-	    strchr(uri, '?') == NULL)
-		sock = strdup(uri + 7);
-	else {
-		snprintf(err, errlen, "%s: unsupported store "
-		    "(use auto, daemon or unix:///path/to/socket)", uri);
-		*status = EX_USAGE;
-		return NULL;
-	}
-	if (sock == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		*status = EX_OSERR;
-		return NULL;
-	}
-	s = store_daemon_open(sock, storedir, err, errlen);
-	free(sock);
+	if (c->kind == STORE_KIND_LOCAL)
+		s = store_local_open(c->where, storedir, err, errlen);
+	else
+		s = store_daemon_open(c->where, storedir, err, errlen);
 	if (s == NULL)
 		*status = EX_UNAVAILABLE;
 	return s;

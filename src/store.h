@@ -31,7 +31,13 @@ struct store {
 struct store_ops {
 	/* Fills in the fd and events to poll; fd -1 for none. */
 	void	(*pollfd)(struct store *, struct pollfd *);
-	/* Makes progress on revents; returns a store_status. */
+	/*
+	 * When handle() must be called even if the fd stays quiet: a time
+	 * on xio_now_ms()'s clock, or -1 for never.
+	 */
+	long	(*wakeup)(struct store *);
+	/* Makes progress on revents (0: the wakeup time came); returns a
+	 * store_status. */
 	int	(*handle)(struct store *, short revents);
 	/* Returns 1 once the store takes batches. */
 	int	(*ready)(struct store *);
@@ -47,13 +53,37 @@ struct store_ops {
 	void	(*close)(struct store *);
 };
 
+enum store_kind {
+	STORE_KIND_DAEMON,	/* a nix-daemon over its unix socket */
+	STORE_KIND_LOCAL,	/* the store's own temp-roots file */
+};
+
+/* Which back end a store URI names, where it is, and why. */
+struct store_choice {
+	enum store_kind	 kind;
+	char		 where[1024];	/* the socket, or the state dir */
+	char		 why[1200];	/* for --print-store and -v */
+};
+
 /*
- * Opens the store named by uri ("auto", "daemon", "unix://PATH") for store
- * paths under storedir.  Returns the store, or NULL with a message in err
- * and an exit status in *status.
+ * Chooses the back end for uri ("auto", "daemon", "unix://PATH", "local",
+ * "local?root=DIR&state=DIR", or a chroot store's DIR), as Nix does;
+ * "auto" reads NIX_REMOTE and NIX_STATE_DIR.  Returns 0, or -1 with a
+ * message in err.
  */
-struct store *store_open(const char *uri, const char *storedir, char *err,
-	    size_t errlen, int *status);
+int	store_choose(const char *uri, struct store_choice *, char *err,
+	    size_t errlen);
+
+/*
+ * Opens the chosen store for store paths under storedir.  Returns the
+ * store, or NULL with a message in err and an exit status in *status.
+ */
+struct store *store_open(const struct store_choice *, const char *storedir,
+	    char *err, size_t errlen, int *status);
+
+/* For back ends: sets the store's error message; returns status. */
+int	store_fail(struct store *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* The store directory from the environment, as Nix reads it.  New string. */
 char	*store_dir_from_env(void);

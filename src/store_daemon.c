@@ -19,19 +19,17 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
-#include <search.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "rootset.h"
 #include "store_daemon.h"
 #include "worker_proto.h"
 #include "xio.h"
@@ -45,23 +43,6 @@
 #define READ_CHUNK	65536
 
 #define PROBE_NAME	"00000000000000000000000000000000-keep-paths-probe"
-
-/* A path rooted, or being rooted, on this connection: one per path. */
-struct root {
-	struct root	*next;		/* all roots, for freeing */
-	char		*path;
-	char		*error;		/* the daemon refused it in this batch */
-	unsigned long	 batch;		/* last batch that asked for it */
-	unsigned long	 valid;		/* last batch that found it valid */
-	int		 held;		/* AddTempRoot acknowledged */
-};
-
-static int
-root_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct root *)a)->path,
-	    ((const struct root *)b)->path);
-}
 
 /* What the daemon owes us, in order. */
 enum expect_kind {
@@ -90,31 +71,18 @@ struct store_daemon {
 	struct buf	 out;
 	struct expect	*expect;
 	size_t		 ehead, elen, ecap;
-	void		*roots;		/* tsearch(3) tree of struct root */
-	struct root	*allroots;
+	struct rootset	 roots;
 	size_t		 nheld;		/* acknowledged */
 	size_t		 nsent;		/* sent, not yet acknowledged */
 	char		*root_error;	/* the last AddTempRoot refusal */
 	struct batch	*batch;		/* in flight, or NULL */
-	unsigned long	 gen;		/* number of the batch in flight */
 	int		 ready;
 };
 
 static int
-fail(struct store_daemon *d, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->store.error, sizeof(d->store.error), fmt, ap);
-	va_end(ap);
-	return status;
-}
-
-static int
 fail_oom(struct store_daemon *d)
 {
-	return fail(d, STORE_SYSTEM, "%s", strerror(ENOMEM));
+	return store_fail(&d->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
 }
 
 static int
@@ -136,36 +104,6 @@ expect_push(struct store_daemon *d, enum expect_kind kind, struct root *root)
 	d->expect[d->elen].root = root;
 	d->elen++;
 	return 0;
-}
-
-static struct root *
-root_find(struct store_daemon *d, const char *path)
-{
-	struct root key, **found;
-
-	key.path = (char *)path;
-	found = tfind(&key, &d->roots, root_cmp);
-	return found != NULL ? *found : NULL;
-}
-
-static struct root *
-root_get(struct store_daemon *d, const char *path)
-{
-	struct root *r;
-
-	if ((r = root_find(d, path)) != NULL)
-		return r;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	if ((r->path = strdup(path)) == NULL ||
-	    tsearch(r, &d->roots, root_cmp) == NULL) {
-		free(r->path);
-		free(r);
-		return NULL;
-	}
-	r->next = d->allroots;
-	d->allroots = r;
-	return r;
 }
 
 static void
@@ -192,12 +130,12 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 		return WP_SHORT;
 	*status = STORE_PROTOCOL;
 	if (magic != WP_MAGIC_2) {
-		fail(d, STORE_PROTOCOL, "%s: not a Nix daemon "
+		store_fail(&d->store, STORE_PROTOCOL, "%s: not a Nix daemon "
 		    "(bad magic number)", d->socket_path);
 		return WP_OK;
 	}
 	if (WP_MAJOR(v) != 1 || WP_MINOR(v) >= WP_GUIX_MINOR) {
-		fail(d, STORE_PROTOCOL, "%s: daemon speaks protocol "
+		store_fail(&d->store, STORE_PROTOCOL, "%s: daemon speaks protocol "
 		    "%u.%u, keep-paths speaks 1.%u to 1.%u",
 		    d->socket_path, (unsigned)WP_MAJOR(v),
 		    (unsigned)WP_MINOR(v), WP_MINOR(WP_MIN_VERSION),
@@ -205,7 +143,7 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 		return WP_OK;
 	}
 	if (v < WP_MIN_VERSION) {
-		fail(d, STORE_PROTOCOL, "%s: daemon protocol 1.%u is "
+		store_fail(&d->store, STORE_PROTOCOL, "%s: daemon protocol 1.%u is "
 		    "older than 1.%u, the oldest keep-paths speaks (Nix 2.8)",
 		    d->socket_path, (unsigned)WP_MINOR(v),
 		    WP_MINOR(WP_MIN_VERSION));
@@ -266,10 +204,10 @@ parse_query_valid(struct store_daemon *d, struct wp_reader *r)
 		memcpy(path, s, len);
 		path[len] = '\0';
 		/* Only a subset of what we asked may come back. */
-		if ((root = root_find(d, path)) == NULL ||
-		    root->batch != d->gen)
+		if ((root = rootset_find(&d->roots, path)) == NULL ||
+		    root->batch != d->roots.gen)
 			return WP_BAD;
-		root->valid = d->gen;	/* idempotent if reparsed */
+		root->valid = d->roots.gen;	/* idempotent if reparsed */
 	}
 	return WP_OK;
 }
@@ -329,7 +267,7 @@ on_error(struct store_daemon *d, const struct expect *e,
 		 * could not even read the request, and hangs up after
 		 * saying so twice.
 		 */
-		status = fail(d, STORE_PROTOCOL, "the daemon could not read "
+		status = store_fail(&d->store, STORE_PROTOCOL, "the daemon could not read "
 		    "a request and is hanging up: %s", msg);
 		free(msg);
 		return status;
@@ -344,20 +282,20 @@ on_error(struct store_daemon *d, const struct expect *e,
 		d->nsent--;
 		return STORE_BUSY;
 	case EXPECT_PROBE:
-		status = fail(d, STORE_UNREACHABLE, "the daemon refused a "
+		status = store_fail(&d->store, STORE_UNREACHABLE, "the daemon refused a "
 		    "path under %s (does it serve another store "
 		    "directory?): %s", d->storedir, msg);
 		break;
 	case EXPECT_BARRIER:
-		status = fail(d, STORE_PROTOCOL, "the daemon refused to wait "
+		status = store_fail(&d->store, STORE_PROTOCOL, "the daemon refused to wait "
 		    "for the garbage collector: %s", msg);
 		break;
 	case EXPECT_QUERY_VALID:
-		status = fail(d, STORE_PROTOCOL, "the daemon refused to "
+		status = store_fail(&d->store, STORE_PROTOCOL, "the daemon refused to "
 		    "check validity: %s", msg);
 		break;
 	default:
-		status = fail(d, STORE_UNREACHABLE, "daemon: %s", msg);
+		status = store_fail(&d->store, STORE_UNREACHABLE, "daemon: %s", msg);
 		break;
 	}
 	free(msg);
@@ -368,22 +306,8 @@ on_error(struct store_daemon *d, const struct expect *e,
 static int
 finish_batch(struct store_daemon *d)
 {
-	struct request *req;
-	struct root *root;
-	size_t i;
-
-	for (i = 0; i < d->batch->n; i++) {
-		req = &d->batch->req[i];
-		if (req->reply != REPLY_PENDING)
-			continue;
-		root = root_find(d, req->path);
-		if (root->error != NULL) {
-			if (request_set_error(req, root->error) == -1)
-				return fail_oom(d);
-		} else
-			req->reply = root->valid == d->gen ?
-			    REPLY_OK : REPLY_MISSING;
-	}
+	if (rootset_reply(&d->roots, d->batch) == -1)
+		return fail_oom(d);
 	d->batch = NULL;
 	/* Give back what the batch's requests and replies took. */
 	if (buf_used(&d->out) == 0)
@@ -444,7 +368,7 @@ parse_input(struct store_daemon *d)
 
 	while (buf_used(&d->in) > 0) {
 		if (d->ehead == d->elen)
-			return fail(d, STORE_PROTOCOL, "unexpected data from "
+			return store_fail(&d->store, STORE_PROTOCOL, "unexpected data from "
 			    "the daemon");
 		r.p = buf_head(&d->in);
 		r.len = buf_used(&d->in);
@@ -452,7 +376,7 @@ parse_input(struct store_daemon *d)
 		if ((rc = parse_one(d, &r, &status)) == WP_SHORT)
 			return STORE_BUSY;
 		if (rc == WP_BAD)
-			return fail(d, STORE_PROTOCOL, "malformed reply from "
+			return store_fail(&d->store, STORE_PROTOCOL, "malformed reply from "
 			    "the daemon");
 		buf_consume(&d->in, r.off);
 		if (status != STORE_BUSY)
@@ -467,10 +391,10 @@ static int
 closed(struct store_daemon *d, const char *why)
 {
 	if (!d->ready)
-		return fail(d, STORE_UNREACHABLE, "%s: the daemon closed the "
+		return store_fail(&d->store, STORE_UNREACHABLE, "%s: the daemon closed the "
 		    "connection during the handshake: %s", d->socket_path,
 		    why);
-	return fail(d, STORE_CLOSED, "connection to the daemon at %s "
+	return store_fail(&d->store, STORE_CLOSED, "connection to the daemon at %s "
 	    "lost: %s", d->socket_path, why);
 }
 
@@ -517,8 +441,6 @@ queue_root(struct store_daemon *d, struct root *r)
 {
 	if (r->held)
 		return 0;
-	free(r->error);
-	r->error = NULL;
 	if (wp_put_add_temp_root(&d->out, r->path) == -1 ||
 	    expect_push(d, EXPECT_ADD_ROOT, r) == -1)
 		return -1;
@@ -526,18 +448,22 @@ queue_root(struct store_daemon *d, struct root *r)
 	return 0;
 }
 
-/* Queues the barrier and the validity queries for paths[0..n). */
+/* Queues the barrier and the validity queries for roots[0..n). */
 static int
-queue_barrier_and_validity(struct store_daemon *d, char **paths, size_t n)
+queue_barrier_and_validity(struct store_daemon *d, struct root **roots,
+    size_t n)
 {
-	size_t i, chunk;
+	char *paths[QUERY_CHUNK];
+	size_t i, j, chunk;
 
 	if (wp_put_gc_barrier(&d->out) == -1 ||
 	    expect_push(d, EXPECT_BARRIER, NULL) == -1)
 		return -1;
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < QUERY_CHUNK ? n - i : QUERY_CHUNK;
-		if (wp_put_query_valid_paths(&d->out, d->version, paths + i,
+		for (j = 0; j < chunk; j++)
+			paths[j] = roots[i + j]->path;
+		if (wp_put_query_valid_paths(&d->out, d->version, paths,
 		    chunk) == -1 ||
 		    expect_push(d, EXPECT_QUERY_VALID, NULL) == -1)
 			return -1;
@@ -549,31 +475,17 @@ static int
 daemon_submit(struct store *s, struct batch *b)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	struct root *r;
-	char **paths;
-	size_t i, n = 0;
-	int rc = -1;
+	struct root **roots;
+	size_t i, n;
+	int rc = 0;
 
-	if ((paths = reallocarray(NULL, b->n + 1, sizeof(*paths))) == NULL)
+	if (rootset_begin(&d->roots, b, &roots, &n) == -1)
 		return fail_oom(d);
-	d->gen++;
-	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply != REPLY_PENDING)
-			continue;
-		if ((r = root_get(d, b->req[i].path)) == NULL)
-			goto out;
-		if (r->batch == d->gen)
-			continue;	/* twice in one batch */
-		r->batch = d->gen;
-		paths[n++] = r->path;
-		if (queue_root(d, r) == -1)
-			goto out;
-	}
-	if (n > 0 && queue_barrier_and_validity(d, paths, n) == -1)
-		goto out;
-	rc = 0;
-out:
-	free(paths);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = queue_root(d, roots[i]);
+	if (rc == 0 && n > 0)
+		rc = queue_barrier_and_validity(d, roots, n);
+	free(roots);
 	if (rc == -1)
 		return fail_oom(d);
 	d->batch = b;
@@ -618,19 +530,11 @@ static void
 daemon_close(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	struct root *r, *next;
-
 	if (d->fd != -1) {
 		await_hangup(d->fd);
 		close(d->fd);
 	}
-	for (r = d->allroots; r != NULL; r = next) {
-		next = r->next;
-		tdelete(r, &d->roots, root_cmp);
-		free(r->path);
-		free(r->error);
-		free(r);
-	}
+	rootset_free(&d->roots);
 	buf_free(&d->in);
 	buf_free(&d->out);
 	free(d->expect);
@@ -650,31 +554,17 @@ static const struct store_ops daemon_ops = {
 };
 
 static int
-connect_unix(const char *path, char *err, size_t errlen)
+connect_daemon(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
+	const char *hint = "";
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "%s: socket path too long", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(err, errlen, "%s: %s (is nix-daemon running?)", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (xio_set_nonblock(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
+	if ((fd = xio_connect_unix(path)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			hint = " (is nix-daemon running?)";
+		else if (errno == EAGAIN)
+			hint = " (the daemon takes no new connections)";
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno), hint);
 		return -1;
 	}
 	return fd;
@@ -691,7 +581,7 @@ store_daemon_open(const char *socket_path, const char *storedir, char *err,
 		return NULL;
 	}
 	d->store.ops = &daemon_ops;
-	if ((d->fd = connect_unix(socket_path, err, errlen)) == -1) {
+	if ((d->fd = connect_daemon(socket_path, err, errlen)) == -1) {
 		daemon_close(&d->store);
 		return NULL;
 	}

@@ -21,6 +21,13 @@ int	xio_write_all(int fd, const void *buf, size_t len);
 /* Sets O_NONBLOCK on fd (only on fds this process created).  Returns 0 or -1. */
 int	xio_set_nonblock(int fd);
 
+/*
+ * Connects a close-on-exec, non-blocking stream socket to the unix socket
+ * at path, without waiting.  Returns the fd, or -1 with errno (EAGAIN: the
+ * listener's backlog is full; ENAMETOOLONG: path does not fit).
+ */
+int	xio_connect_unix(const char *path);
+
 /* Milliseconds on the monotonic clock, for poll() deadlines. */
 long	xio_now_ms(void);
 

@@ -2,8 +2,9 @@
 # asks for one, its own nix-daemon.  Nothing here touches /nix or the
 # network: substituters are empty and the sandbox is off.
 #
-# The defaults below give a file a store and a daemon; a file that needs
-# no daemon defines its own setup_file.
+# The defaults below give a file a store and a daemon, used by keep-paths
+# and nix-store alike (NIX_REMOTE=daemon); a file that needs no daemon
+# defines its own setup_file.
 
 bats_require_minimum_version 1.5.0
 export BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
@@ -15,15 +16,24 @@ bats_load_library bats-assert
 setup_file() {
 	kp_store_setup
 	kp_daemon_start
+	# As root, "auto" would choose the local store: these files test the
+	# daemon back end.  nix-store commands go through the daemon too.
+	export NIX_REMOTE=daemon
 }
 
 teardown_file() {
 	kp_daemon_stop
 }
 
-# A test that failed half-way must not leave its keep-paths running.
-teardown() {
+# A test that failed half-way must not leave its keep-paths, or a paused
+# collector, running.
+kp_teardown() {
 	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
+}
+
+teardown() {
+	kp_teardown
 }
 
 kp_store_setup() {
@@ -46,7 +56,9 @@ kp_store_setup() {
 # Starts a nix-daemon for this file's store; its pid goes to daemon.pid.
 kp_daemon_start() {
 	rm -f "$KP_SOCKET"
-	nix-daemon >>"$KP_NIX/daemon.log" 2>&1 3>&- &
+	# Never with NIX_REMOTE=daemon: a daemon whose store is a daemon
+	# forwards every connection to its own socket, without end.
+	env -u NIX_REMOTE nix-daemon >>"$KP_NIX/daemon.log" 2>&1 3>&- &
 	echo "$!" >"$KP_NIX/daemon.pid"
 	disown "$!"
 	kp_wait_until -S "$KP_SOCKET" || { cat "$KP_NIX/daemon.log" >&2; return 1; }
@@ -55,13 +67,23 @@ kp_daemon_start() {
 # Waits (up to 10 s) until test(1) with these arguments succeeds, e.g.
 # "kp_wait_until -S SOCKET" or "kp_wait_until -s FILE".
 kp_wait_until() {
+	kp_wait_cmd test "$@"
+}
+
+# Waits (up to 10 s) until the command succeeds.
+kp_wait_cmd() {
 	local i
 	for i in $(seq 100); do
-		test "$@" && return 0
+		"$@" && return 0
 		sleep 0.1
 	done
-	echo "still not true after 10 s: test $*" >&2
+	echo "still not true after 10 s: $*" >&2
 	return 1
+}
+
+# Succeeds while a collector (or a stand-in) holds gc.lock.
+gc_lock_held() {
+	! flock -n "$NIX_STATE_DIR/gc.lock" true
 }
 
 # Stops the daemon by pid and waits until it is gone.
@@ -143,4 +165,21 @@ kp_stop() {
 	kp_status=0
 	wait "$KP_PID_SAVED" || kp_status=$?
 	exec {KP_OUT}<&-
+}
+
+# Starts nix-store --gc, paused (by Nix's own test hook) after it has found
+# the roots and holding gc.lock, until something is written to sync.  It
+# collects in-process (the daemon would not see the hook's variable).
+gc_paused() {
+	mkfifo "$BATS_TEST_TMPDIR/sync"
+	NIX_REMOTE=local _NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
+	    >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
+	gcpid=$!
+	kp_wait_cmd gc_lock_held
+}
+
+gc_resume() {
+	echo >"$BATS_TEST_TMPDIR/sync"
+	wait "$gcpid"
+	gcpid=
 }

@@ -4,8 +4,7 @@
 load helpers
 
 teardown() {
-	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
-	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
+	kp_teardown
 	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
 }
 
@@ -19,26 +18,6 @@ fake_listener() {
 	' "$1" "$2" 3>&- &
 	fakepid=$!
 	kp_wait_until -S "$1"
-}
-
-# Starts nix-store --gc, paused (by Nix's own test hook) after it has found
-# the roots and holding gc.lock, until something is written to sync.
-gc_paused() {
-	mkfifo "$BATS_TEST_TMPDIR/sync"
-	_NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
-	    >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
-	gcpid=$!
-	for _ in $(seq 100); do
-		flock -n "$NIX_STATE_DIR/gc.lock" true || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-gc_resume() {
-	echo >"$BATS_TEST_TMPDIR/sync"
-	wait "$gcpid"
-	gcpid=
 }
 
 @test "no daemon listening: a clear error and exit 69" {
@@ -65,7 +44,7 @@ gc_resume() {
 
 @test "an unsupported store is a usage error" {
 	run -64 --separate-stderr "$KEEP_PATHS" --store ssh://host
-	assert_equal "$stderr" "keep-paths: ssh://host: unsupported store (use auto, daemon or unix:///path/to/socket)"
+	assert_equal "$stderr" "keep-paths: ssh://host: unsupported store (use auto, daemon, unix:///path/to/socket, local, local?root=/DIR or /DIR)"
 }
 
 @test "a daemon serving another store directory is refused before any root" {

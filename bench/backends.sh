@@ -1,0 +1,34 @@
+#!/bin/bash
+# Back ends side by side, on one private throwaway store (with its own
+# nix-daemon, which the local back end does not use):
+#   keep-paths --store local    records in its own temp-roots file
+#   keep-paths --store daemon   AddTempRoot through a daemon worker
+# Register and ack N paths, for N = 1, 1,000 and 100,000 (override:
+# bench/backends.sh 1 1000).  Prints the median of REPS runs, the ratio,
+# and each one's peak RSS (the largest N: holding all of its roots).
+#
+#   bench/backends.sh [N...]      KEEP_PATHS=path/to/keep-paths  REPS=3
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+REPS=${REPS:-3}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
+max=0
+for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+. "$here/lib.sh"
+bench_setup "$max"
+
+printf '%8s  %10s %10s  %10s %10s  %8s\n' N local-s rss-KiB daemon-s rss-KiB ratio
+for n in "${sizes[@]}"; do
+	head -n "$n" "$work/all-paths" >"$work/paths"
+	: >"$work/local" ; : >"$work/daemon"
+	for _ in $(seq "$REPS"); do
+		run_keep_paths "$work/paths" --store local >>"$work/local"
+		run_keep_paths "$work/paths" --store daemon >>"$work/daemon"
+	done
+	l_t=$(cut -d' ' -f1 "$work/local" | median); l_m=$(cut -d' ' -f2 "$work/local" | sort -g | tail -1)
+	d_t=$(cut -d' ' -f1 "$work/daemon" | median); d_m=$(cut -d' ' -f2 "$work/daemon" | sort -g | tail -1)
+	printf '%8s  %10.4f %10s  %10.4f %10s  %7.1fx\n' "$n" "$l_t" "$l_m" \
+	    "$d_t" "$d_m" "$(echo "$d_t / $l_t" | bc -l)"
+done
+echo "ratio: daemon time / local time (higher: local faster); RSS is keep-paths' peak in one run" >&2

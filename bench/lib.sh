@@ -1,0 +1,51 @@
+# Sourced by the benchmarks: a private throwaway store with its own
+# nix-daemon and a pool of store paths, and the timed keep-paths run they
+# share.  Never touches /nix, never reaches the network.
+#
+# bench_setup MAX   sets $work, $KEEP_PATHS, and $work/all-paths (MAX paths)
+
+bench_setup() {
+	local max=$1 here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	KEEP_PATHS=${KEEP_PATHS:-$here/keep-paths}
+	[ -x "$KEEP_PATHS" ] ||
+	    { echo "build keep-paths first ($KEEP_PATHS)" >&2; exit 1; }
+	[ -x /usr/bin/time ] && command -v bc >/dev/null ||
+	    { echo "needs GNU time and bc (apt-get install time bc)" >&2; exit 1; }
+	work=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
+	. "$here/scripts/private-store.sh"
+	trap 'private_store_stop; rm -rf "$work"' EXIT
+	private_store_start "$work/nix"
+	echo "creating $max store paths..." >&2
+	mkdir "$work/files"
+	(cd "$work/files" &&
+	    seq -f 'f%g' "$max" | while read -r f; do echo "$f" >"$f"; done &&
+	    seq -f 'f%g' "$max" | xargs nix-store --add) >"$work/all-paths"
+}
+
+now() { date +%s.%N; }
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# run_keep_paths PATHS [OPTION...]: prints the seconds from start until
+# every reply is read, and keep-paths' peak RSS in KiB (the whole session,
+# holding every root).
+run_keep_paths() {
+	local paths=$1 t0 t1 writer reply
+	shift
+	t0=$(now)
+	coproc KP { exec /usr/bin/time -f '%M' -o "$work/rss" "$KEEP_PATHS" -q "$@"; }
+	exec {kin}>&"${KP[1]}" {kout}<&"${KP[0]}"
+	exec {KP[1]}>&- {KP[0]}<&-
+	# -q: only problems are printed; a sentinel missing path marks the end.
+	{ cat "$paths"; echo "$NIX_STORE_DIR/00000000000000000000000000000000-end"; } >&$kin &
+	writer=$!
+	read -r reply <&$kout
+	t1=$(now)
+	[ "$reply" = "missing $NIX_STORE_DIR/00000000000000000000000000000000-end" ] ||
+	    { echo "keep-paths: unexpected reply: $reply" >&2; exit 1; }
+	wait "$writer"
+	exec {kin}>&- {kout}<&-
+	wait "$KP_PID" 2>/dev/null || true
+	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
+}

@@ -1,0 +1,127 @@
+/*
+ * nixdb: one prepared statement on a read-only connection.  The busy
+ * timeout stays 0, so a locked database answers SQLITE_BUSY at once and
+ * the poll loop asks again later.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "nixdb.h"
+
+struct nixdb {
+	sqlite3		*db;
+	sqlite3_stmt	*is_valid;
+	char		*path;
+};
+
+static const char is_valid_sql[] =
+    "SELECT 1 FROM ValidPaths WHERE path = ?1";
+
+/* One registered path says where the database's store is. */
+static int
+check_store_dir(struct nixdb *n, const char *storedir, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *any;
+	const char *path;
+	size_t len = strlen(storedir);
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(n->db, "SELECT path FROM ValidPaths LIMIT 1",
+	    -1, &any, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
+		return -1;
+	}
+	switch (sqlite3_step(any)) {
+	case SQLITE_ROW:
+		path = (const char *)sqlite3_column_text(any, 0);
+		if (path != NULL && (strncmp(path, storedir, len) != 0 ||
+		    path[len] != '/')) {
+			snprintf(err, errlen, "%s: registers %s, which is not "
+			    "in %s (set NIX_STORE_DIR to its store)", n->path,
+			    path, storedir);
+			rc = -1;
+		}
+		break;
+	case SQLITE_DONE:
+	case SQLITE_BUSY:	/* not now: the check is only a courtesy */
+		break;
+	default:
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
+		rc = -1;
+	}
+	sqlite3_finalize(any);
+	return rc;
+}
+
+struct nixdb *
+nixdb_open(const char *statedir, const char *storedir, char *err,
+    size_t errlen)
+{
+	struct nixdb *n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    asprintf(&n->path, "%s/db/db.sqlite", statedir) == -1) {
+		free(n);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(n->path, &n->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(n->db, is_valid_sql, -1, &n->is_valid,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", n->path, n->db != NULL ?
+		    sqlite3_errmsg(n->db) : "out of memory");
+		nixdb_close(n);
+		return NULL;
+	}
+	if (check_store_dir(n, storedir, err, errlen) == -1) {
+		nixdb_close(n);
+		return NULL;
+	}
+	return n;
+}
+
+int
+nixdb_is_valid(struct nixdb *n, const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	if (sqlite3_bind_text(n->is_valid, 1, path, -1, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
+		return NIXDB_ERROR;
+	}
+	rc = sqlite3_step(n->is_valid);
+	/* Reset at once: an open statement would keep a read transaction. */
+	sqlite3_reset(n->is_valid);
+	sqlite3_clear_bindings(n->is_valid);
+	switch (rc) {
+	case SQLITE_ROW:
+		return NIXDB_VALID;
+	case SQLITE_DONE:
+		return NIXDB_INVALID;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return NIXDB_BUSY;
+	default:
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errstr(rc));
+		return NIXDB_ERROR;
+	}
+}
+
+void
+nixdb_close(struct nixdb *n)
+{
+	if (n == NULL)
+		return;
+	sqlite3_finalize(n->is_valid);
+	sqlite3_close(n->db);
+	free(n->path);
+	free(n);
+}

@@ -1,0 +1,34 @@
+/*
+ * nixdb: validity lookups in a local store's SQLite database
+ * (STATEDIR/db/db.sqlite, table ValidPaths), read-only: keep-paths never
+ * writes to it, and never waits on its locks.
+ */
+#ifndef KP_NIXDB_H
+#define KP_NIXDB_H
+
+#include <stddef.h>
+
+struct nixdb;
+
+enum nixdb_answer {
+	NIXDB_INVALID,
+	NIXDB_VALID,
+	NIXDB_BUSY,	/* a writer has it locked: ask again later */
+	NIXDB_ERROR,	/* message in err */
+};
+
+/*
+ * Opens the database of statedir, and checks that it registers paths under
+ * storedir: a record for another store directory in a temp-roots file
+ * would fail every collection.  Returns it, or NULL with err set.
+ */
+struct nixdb *nixdb_open(const char *statedir, const char *storedir,
+	    char *err, size_t errlen);
+
+/* Is path registered as valid?  One of enum nixdb_answer. */
+int	nixdb_is_valid(struct nixdb *, const char *path, char *err,
+	    size_t errlen);
+
+void	nixdb_close(struct nixdb *);
+
+#endif

@@ -1,0 +1,498 @@
+/*
+ * store_local: temporary roots in our own temp-roots file.
+ *
+ * A batch is, in this order:
+ *	append a record for each path not yet held (temproots.c);
+ *	if a collector is running (gc.lock cannot be shared), tell it the new
+ *	paths over its socket, as Nix does, and wait for that collection to
+ *	end: the collector hangs up on every client when it is done;
+ *	look validity up in the database (nixdb.c).
+ * Once gc.lock could be shared after the append, every collection that
+ * starts later reads our file, and none that was running is still running
+ * (Nix <= 2.34 and Lix can delete a path rooted mid-collection): so "ok"
+ * is never said of a path that can still be collected.
+ *
+ * Nothing waits: locks are tried without blocking, the collector's socket
+ * is polled, and retries come from the wakeup timer.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#ifdef HAVE_SYS_INOTIFY_H
+#include <sys/inotify.h>
+#endif
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "nixdb.h"
+#include "rootset.h"
+#include "store_local.h"
+#include "temproots.h"
+#include "xio.h"
+
+/* Nix's own pause when a collector holds the lock but takes no clients. */
+#define RETRY_MS	100
+/* A collector's staleness probe holds our new file's lock for an instant. */
+#define CREATE_RETRY_MS	10
+#define DB_BUSY_RETRY_MS 20
+/* Lookups per turn of the poll loop. */
+#define CHECK_CHUNK	4096
+
+enum phase {
+	PHASE_CREATE,		/* making our temp-roots file */
+	PHASE_IDLE,
+	PHASE_TELL,		/* a collector runs: tell it, await its end */
+	PHASE_CHECK,		/* validity lookups */
+};
+
+struct store_local {
+	struct store	 store;
+	char		*statedir;
+	char		*gc_socket;
+	struct temproots file;
+	int		 gclock_fd;
+	int		 sock_fd;	/* to the running collector, or -1 */
+	int		 watch_fd;	/* inotify on our file, or -1 */
+	int		 polled_fd;
+	int		 warned;	/* about the collector's socket */
+	struct nixdb	*db;
+	struct rootset	 roots;
+	size_t		 nheld;
+	enum phase	 phase;
+	long		 wake_at;	/* -1: no timer */
+	struct batch	*batch;
+	struct root	**todo;		/* the batch's distinct roots */
+	size_t		 ntodo;
+	struct root	**fresh;	/* those it registers */
+	size_t		 nfresh;
+	size_t		 next;		/* PHASE_CHECK: next in todo */
+	struct buf	 lines;		/* PHASE_TELL: for the collector */
+};
+
+static int
+fail_oom(struct store_local *l)
+{
+	return store_fail(&l->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
+}
+
+static void
+wake_in(struct store_local *l, long ms)
+{
+	l->wake_at = xio_now_ms() + ms;
+}
+
+static void
+sock_close(struct store_local *l)
+{
+	if (l->sock_fd != -1)
+		close(l->sock_fd);
+	l->sock_fd = -1;
+	buf_free(&l->lines);
+}
+
+/* Returns 1 if a collector holds gc.lock, 0 if not, -1 on error. */
+static int
+collector_running(struct store_local *l)
+{
+	if (flock(l->gclock_fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(l->gclock_fd, LOCK_UN);
+		return 0;
+	}
+	return errno == EWOULDBLOCK || errno == EINTR ? 1 : -1;
+}
+
+static int
+check_start(struct store_local *l)
+{
+	l->phase = PHASE_CHECK;
+	l->next = 0;
+	wake_in(l, 0);
+	return STORE_BUSY;
+}
+
+/*
+ * A collector runs: connect to it and queue a line for every new root.
+ * If it takes no clients yet (or no longer), try again shortly, as Nix
+ * does; the lock is tried again first.
+ */
+static int
+tell_start(struct store_local *l)
+{
+	size_t i;
+
+	sock_close(l);
+	l->phase = PHASE_TELL;
+	l->wake_at = -1;
+	if ((l->sock_fd = xio_connect_unix(l->gc_socket)) == -1) {
+		if (errno != ENOENT && errno != ECONNREFUSED &&
+		    errno != EAGAIN && !l->warned++)
+			warn("%s: %s; waiting for the collector to end",
+			    l->gc_socket, strerror(errno));
+		wake_in(l, RETRY_MS);
+		return STORE_BUSY;
+	}
+	for (i = 0; i < l->nfresh; i++)
+		if (buf_printf(&l->lines, "%s\n", l->fresh[i]->path) == -1)
+			return fail_oom(l);
+	return STORE_BUSY;
+}
+
+/* After the roots are in the file: is a collection still to wait out? */
+static int
+tell_or_check(struct store_local *l)
+{
+	switch (collector_running(l)) {
+	case 0:
+		sock_close(l);
+		return check_start(l);
+	case 1:
+		return tell_start(l);
+	default:
+		return store_fail(&l->store, STORE_SYSTEM, "%s/gc.lock: %s",
+		    l->statedir, strerror(errno));
+	}
+}
+
+/*
+ * Talking to the collector.  It answers "1" per line, whether or not it
+ * could parse it, so the answers prove nothing and are only drained.
+ * When the collection is over it hangs up on every client; any end of
+ * the connection sends us back to the lock, and a free lock means the
+ * collection we told is over.
+ */
+static int
+on_socket(struct store_local *l, short revents)
+{
+	char acks[256];
+	ssize_t n;
+
+	if ((revents & POLLOUT) && buf_used(&l->lines) > 0 &&
+	    buf_write_fd(&l->lines, l->sock_fd, SIZE_MAX) == -1 &&
+	    errno != EAGAIN)
+		return tell_or_check(l);
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+		return STORE_BUSY;
+	n = xio_read(l->sock_fd, acks, sizeof(acks));
+	if (n > 0 || (n == -1 && errno == EAGAIN))
+		return STORE_BUSY;
+	return tell_or_check(l);
+}
+
+/* Gives every request of the batch its reply; the batch is done. */
+static int
+finish_batch(struct store_local *l)
+{
+	if (rootset_reply(&l->roots, l->batch) == -1)
+		return fail_oom(l);
+	free(l->todo);
+	free(l->fresh);
+	l->todo = l->fresh = NULL;
+	l->ntodo = l->nfresh = 0;
+	l->batch = NULL;
+	l->phase = PHASE_IDLE;
+	l->wake_at = -1;
+	return STORE_DONE;
+}
+
+/* Looks up validity, CHECK_CHUNK paths per turn of the loop. */
+static int
+check_some(struct store_local *l)
+{
+	char msg[STORE_ERROR_MAX];
+	struct root *r;
+	size_t end = l->next + CHECK_CHUNK;
+
+	for (; l->next < l->ntodo && l->next < end; l->next++) {
+		r = l->todo[l->next];
+		if (r->error != NULL)
+			continue;
+		switch (nixdb_is_valid(l->db, r->path, msg, sizeof(msg))) {
+		case NIXDB_VALID:
+			r->valid = l->roots.gen;
+			break;
+		case NIXDB_INVALID:
+			break;
+		case NIXDB_BUSY:
+			wake_in(l, DB_BUSY_RETRY_MS);
+			return STORE_BUSY;
+		default:
+			/* Rooted, but we cannot tell: not "ok". */
+			if ((r->error = strdup(msg)) == NULL)
+				return fail_oom(l);
+		}
+	}
+	if (l->next < l->ntodo) {
+		wake_in(l, 0);
+		return STORE_BUSY;
+	}
+	return finish_batch(l);
+}
+
+static int
+lost_file(struct store_local *l)
+{
+	return store_fail(&l->store, STORE_CLOSED, "%s: removed or renamed by "
+	    "another process: collections no longer see its roots",
+	    l->file.path);
+}
+
+/* Our file changed names or links; only its removal matters. */
+static int
+on_watch(struct store_local *l)
+{
+#ifdef HAVE_SYS_INOTIFY_H
+	char events[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (xio_read(l->watch_fd, events, sizeof(events)) > 0)
+		continue;
+#endif
+	return temproots_intact(&l->file) ? STORE_BUSY : lost_file(l);
+}
+
+static void
+watch_start(struct store_local *l)
+{
+	l->watch_fd = -1;
+#ifdef HAVE_SYS_INOTIFY_H
+	if ((l->watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) == -1)
+		return;
+	if (inotify_add_watch(l->watch_fd, l->file.path,
+	    IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF) == -1) {
+		close(l->watch_fd);
+		l->watch_fd = -1;
+	}
+#endif
+}
+
+/* Makes our temp-roots file; a collector probing the name delays us. */
+static int
+create_file(struct store_local *l)
+{
+	switch (temproots_create(&l->file, l->statedir)) {
+	case 0:
+		watch_start(l);
+		l->phase = PHASE_IDLE;
+		l->wake_at = -1;
+		return STORE_BUSY;
+	case 1:
+		l->phase = PHASE_CREATE;
+		wake_in(l, CREATE_RETRY_MS);
+		return STORE_BUSY;
+	default:
+		return store_fail(&l->store, STORE_UNREACHABLE,
+		    "%s/temproots: %s", l->statedir, strerror(errno));
+	}
+}
+
+static void
+local_pollfd(struct store *s, struct pollfd *pfd)
+{
+	struct store_local *l = (struct store_local *)s;
+
+	if (l->phase == PHASE_TELL && l->sock_fd != -1) {
+		pfd->fd = l->sock_fd;
+		pfd->events = POLLIN;
+		if (buf_used(&l->lines) > 0)
+			pfd->events |= POLLOUT;
+	} else {
+		pfd->fd = l->watch_fd;
+		pfd->events = POLLIN;
+	}
+	l->polled_fd = pfd->fd;
+}
+
+static long
+local_wakeup(struct store *s)
+{
+	return ((struct store_local *)s)->wake_at;
+}
+
+static int
+on_timer(struct store_local *l)
+{
+	l->wake_at = -1;
+	switch (l->phase) {
+	case PHASE_CREATE:
+		return create_file(l);
+	case PHASE_TELL:
+		return tell_or_check(l);
+	case PHASE_CHECK:
+		return check_some(l);
+	default:
+		return STORE_BUSY;
+	}
+}
+
+static int
+local_handle(struct store *s, short revents)
+{
+	struct store_local *l = (struct store_local *)s;
+	int status = STORE_BUSY;
+
+	if (revents != 0 && l->polled_fd == l->watch_fd)
+		status = on_watch(l);
+	else if (revents != 0 && l->polled_fd == l->sock_fd)
+		status = on_socket(l, revents);
+	if (status == STORE_BUSY && l->wake_at != -1 &&
+	    xio_now_ms() >= l->wake_at)
+		status = on_timer(l);
+	return status;
+}
+
+static int
+local_ready(struct store *s)
+{
+	return ((struct store_local *)s)->phase != PHASE_CREATE;
+}
+
+/*
+ * Records the batch's new roots in our file.  A failure to write (a full
+ * disk) refuses just those paths; the session goes on.
+ */
+static int
+register_fresh(struct store_local *l)
+{
+	struct buf records = { NULL, 0, 0, 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < l->nfresh; i++)
+		if (buf_append(&records, l->fresh[i]->path,
+		    strlen(l->fresh[i]->path) + 1) == -1) {
+			buf_free(&records);
+			return fail_oom(l);
+		}
+	rc = temproots_append(&l->file, buf_head(&records), buf_used(&records));
+	buf_free(&records);
+	if (rc == -2)
+		return lost_file(l);
+	for (i = 0; i < l->nfresh; i++) {
+		if (rc == 0)
+			l->fresh[i]->held = 1;
+		else if (asprintf(&l->fresh[i]->error, "cannot record it in "
+		    "%s: %s", l->file.path, strerror(errno)) == -1) {
+			l->fresh[i]->error = NULL;
+			return fail_oom(l);
+		}
+	}
+	if (rc == 0)
+		l->nheld += l->nfresh;
+	else
+		l->nfresh = 0;
+	/* Appended to a file nobody reads any more is not rooted. */
+	return temproots_intact(&l->file) ? STORE_BUSY : lost_file(l);
+}
+
+static int
+local_submit(struct store *s, struct batch *b)
+{
+	struct store_local *l = (struct store_local *)s;
+	size_t i;
+	int status;
+
+	l->batch = b;
+	if (rootset_begin(&l->roots, b, &l->todo, &l->ntodo) == -1 ||
+	    (l->fresh = reallocarray(NULL, l->ntodo + 1,
+	    sizeof(*l->fresh))) == NULL)
+		return fail_oom(l);
+	for (i = 0; i < l->ntodo; i++)
+		if (!l->todo[i]->held)
+			l->fresh[l->nfresh++] = l->todo[i];
+	if (l->ntodo == 0)
+		return finish_batch(l);
+	if (l->nfresh == 0)
+		return check_start(l);	/* all held since earlier batches */
+	if ((status = register_fresh(l)) != STORE_BUSY)
+		return status;
+	return l->nfresh > 0 ? tell_or_check(l) : check_start(l);
+}
+
+static size_t
+local_roots(struct store *s)
+{
+	return ((struct store_local *)s)->nheld;
+}
+
+static void
+local_close(struct store *s)
+{
+	struct store_local *l = (struct store_local *)s;
+
+	sock_close(l);
+	if (l->watch_fd != -1)
+		close(l->watch_fd);
+	temproots_remove(&l->file);	/* this is the release */
+	if (l->gclock_fd != -1)
+		close(l->gclock_fd);
+	nixdb_close(l->db);
+	rootset_free(&l->roots);
+	free(l->todo);
+	free(l->fresh);
+	free(l->statedir);
+	free(l->gc_socket);
+	free(l);
+}
+
+static const struct store_ops local_ops = {
+	.pollfd = local_pollfd,
+	.wakeup = local_wakeup,
+	.handle = local_handle,
+	.ready = local_ready,
+	.submit = local_submit,
+	.roots = local_roots,
+	.close = local_close,
+};
+
+static struct store *
+open_failed(struct store_local *l, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", l->store.error);
+	local_close(&l->store);
+	return NULL;
+}
+
+struct store *
+store_local_open(const char *statedir, const char *storedir, char *err,
+    size_t errlen)
+{
+	struct store_local *l;
+	char gclock[PATH_MAX];
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	l->store.ops = &local_ops;
+	l->gclock_fd = l->sock_fd = l->watch_fd = -1;
+	l->file.fd = -1;
+	l->wake_at = -1;
+	if ((l->statedir = strdup(statedir)) == NULL ||
+	    asprintf(&l->gc_socket, "%s/gc-socket/socket", statedir) == -1) {
+		l->gc_socket = NULL;
+		store_fail(&l->store, 0, "%s", strerror(ENOMEM));
+		return open_failed(l, err, errlen);
+	}
+	snprintf(gclock, sizeof(gclock), "%s/gc.lock", statedir);
+	if ((l->gclock_fd = open(gclock, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) == -1) {
+		store_fail(&l->store, 0, "%s: %s%s", gclock, strerror(errno),
+		    errno == EACCES ? " (only the store's owner can use the "
+		    "local store; try --store daemon)" : "");
+		return open_failed(l, err, errlen);
+	}
+	if ((l->db = nixdb_open(statedir, storedir, l->store.error,
+	    sizeof(l->store.error))) == NULL ||
+	    create_file(l) != STORE_BUSY)
+		return open_failed(l, err, errlen);
+	return &l->store;
+}
