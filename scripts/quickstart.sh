@@ -1,7 +1,7 @@
 #!/bin/bash
 # The quick start: install, build, then show keep-paths holding a path on a
-# private throwaway store with its own nix-daemon, and the real
-# nix-store --gc collecting it only after release.
+# private throwaway store with its own nix-daemon, through each back end,
+# and the real nix-store --gc collecting it only after release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --quiet >/dev/null
@@ -11,19 +11,23 @@ demo=$(mktemp -d "${TMPDIR:-/tmp}/keep-paths-demo.XXXXXX")
 trap 'private_store_stop; rm -rf "$demo"' EXIT
 private_store_start "$demo/nix"
 
-echo "hello from keep-paths" >"$demo/hello"
-p=$(nix-store --add "$demo/hello")
-echo "added (unrooted):  $p"
+for store in auto daemon; do
+	echo
+	echo "== keep-paths --store $store: $(./keep-paths --store "$store" --print-store)"
+	echo "hello from keep-paths via $store" >"$demo/hello-$store"
+	p=$(nix-store --add "$demo/hello-$store")
+	echo "added (unrooted):  $p"
 
-coproc KP { ./keep-paths; }
-echo "$p" >&"${KP[1]}"
-read -r reply <&"${KP[0]}"
-echo "keep-paths says:   $reply"
+	coproc KP { ./keep-paths --store "$store"; }
+	echo "$p" >&"${KP[1]}"
+	read -r reply <&"${KP[0]}"
+	echo "keep-paths says:   $reply"
 
-nix-store --gc >/dev/null 2>&1
-[ -e "$p" ] && echo "after nix-store --gc while held:   still there"
+	nix-store --gc >/dev/null 2>&1
+	[ -e "$p" ] && echo "after nix-store --gc while held:   still there"
 
-exec {KP[1]}>&-
-wait "$KP_PID"
-nix-store --gc >/dev/null 2>&1
-[ -e "$p" ] || echo "after release and nix-store --gc:  collected"
+	exec {KP[1]}>&-
+	wait "$KP_PID"
+	nix-store --gc >/dev/null 2>&1
+	[ -e "$p" ] || echo "after release and nix-store --gc:  collected"
+done

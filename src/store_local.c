@@ -135,7 +135,7 @@ tell_start(struct store_local *l)
 	if ((l->sock_fd = xio_connect_unix(l->gc_socket)) == -1) {
 		if (errno != ENOENT && errno != ECONNREFUSED &&
 		    errno != EAGAIN && !l->warned++)
-			warn("%s: %s; waiting for the collector to end",
+			warnx("%s: %s; waiting for the collector to end",
 			    l->gc_socket, strerror(errno));
 		wake_in(l, RETRY_MS);
 		return STORE_BUSY;
