@@ -1,9 +1,10 @@
 /*
  * conf: the inih handler and the value parsers.
  *
- * Keys may stand before any section or in [keep-paths].  An unknown section,
- * key or value is an error naming file and line: a typo must not silently
- * change how roots are held.
+ * Keys of keep-paths stand before any section or in [keep-paths]; those of
+ * keep-paths-sweep in [sweep].  Both programs read, and check, the whole
+ * file.  An unknown section, key or value is an error naming file and
+ * line: a typo must not silently change how roots are held or swept.
  */
 #include "config.h"
 
@@ -35,6 +36,52 @@ parse_bool(const char *value, int *out)
 	return 0;
 }
 
+long
+conf_parse_duration(const char *value)
+{
+	static const struct { char suffix; long seconds; } units[] = {
+		{ '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+		{ 'd', 86400 },
+	};
+	const char *errstr;
+	char number[32];
+	size_t len = strlen(value), i;
+	long long n;
+
+	if (len == 0 || len >= sizeof(number))
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (units[i].suffix != '\0' && value[len - 1] != units[i].suffix)
+			continue;
+		memcpy(number, value, len);
+		number[units[i].suffix != '\0' ? len - 1 : len] = '\0';
+		n = strtonum(number, 0, 3650L * 86400 / units[i].seconds,
+		    &errstr);
+		if (errstr == NULL)
+			return (long)n * units[i].seconds;
+	}
+	return -1;
+}
+
+static int
+sweep_key(struct parse_state *ps, const char *key, const char *value)
+{
+	long age;
+
+	if (strcmp(key, "min-age") != 0) {
+		snprintf(ps->why, sizeof(ps->why), "unknown key '%s' in "
+		    "[sweep]", key);
+		return 0;
+	}
+	if ((age = conf_parse_duration(value)) == -1) {
+		snprintf(ps->why, sizeof(ps->why), "min-age: '%s' is not a "
+		    "duration (30s, 10m, 2h, 1d)", value);
+		return 0;
+	}
+	ps->settings->sweep_min_age = age;
+	return 1;
+}
+
 /* inih calls this per key; it returns nonzero on success. */
 static int
 conf_handler(void *user, const char *section, const char *key,
@@ -44,6 +91,8 @@ conf_handler(void *user, const char *section, const char *key,
 	struct settings *s = ps->settings;
 	char *copy;
 
+	if (strcmp(section, "sweep") == 0)
+		return sweep_key(ps, key, value);
 	if (*section != '\0' && strcmp(section, "keep-paths") != 0) {
 		snprintf(ps->why, sizeof(ps->why), "unknown section [%s]",
 		    section);
@@ -74,6 +123,7 @@ int
 conf_defaults(struct settings *s)
 {
 	s->quiet = 0;
+	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }
 
@@ -118,6 +168,26 @@ conf_user_file(void)
 	else
 		return NULL;
 	return n == -1 ? NULL : path;
+}
+
+int
+conf_load(struct settings *s, const char *extra, char *err, size_t errlen)
+{
+	char *user;
+	int rc;
+
+	if (conf_defaults(s) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (conf_read(s, CONF_SYSTEM_FILE, 0, err, errlen) == -1)
+		return -1;
+	user = conf_user_file();
+	rc = user != NULL ? conf_read(s, user, 0, err, errlen) : 0;
+	free(user);
+	if (rc == -1)
+		return -1;
+	return extra != NULL ? conf_read(s, extra, 1, err, errlen) : 0;
 }
 
 void

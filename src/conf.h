@@ -13,7 +13,18 @@
 struct settings {
 	char	*store;		/* "store": auto, daemon, unix://PATH */
 	int	 quiet;		/* "quiet": leave out "ok" replies */
+	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
 };
+
+/* Default [sweep] min-age: a session is made locked, so this only guards
+ * against owners that do not follow the layout. */
+#define CONF_SWEEP_MIN_AGE	300
+
+/*
+ * Parses a duration: N, Ns, Nm, Nh or Nd (N a whole number).  Returns
+ * seconds, or -1 if it is not one.
+ */
+long	conf_parse_duration(const char *);
 
 /* Sets the defaults.  Returns 0, or -1 (ENOMEM). */
 int	conf_defaults(struct settings *);
@@ -24,6 +35,13 @@ int	conf_defaults(struct settings *);
  */
 int	conf_read(struct settings *, const char *path, int must_exist,
 	    char *err, size_t errlen);
+
+/*
+ * The defaults, then the system file, the user's file, and extra (NULL
+ * for none; it must exist).  Returns 0, or -1 with a message in err.
+ */
+int	conf_load(struct settings *, const char *extra, char *err,
+	    size_t errlen);
 
 /* The per-user file: ${XDG_CONFIG_HOME:-$HOME/.config}/keep-paths/config,
  * or NULL if neither variable is set.  New string. */

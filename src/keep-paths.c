@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "request.h"
 #include "store.h"
+#include "store_gcroots.h"
 #include "xio.h"
 
 #define CONNECT_TIMEOUT_MS	30000
@@ -62,7 +63,8 @@ usage(int status)
 "      --fd N           read requests from, and watch, fd N instead of stdin\n"
 "      --store STORE    auto (default): local if the state directory is\n"
 "                       writable, else daemon; daemon; unix:///SOCKET;\n"
-"                       local; local?root=/DIR&state=/DIR; or /DIR (chroot)\n"
+"                       local; local?root=/DIR&state=/DIR; /DIR (chroot);\n"
+"                       gcroots[?dir=/DIR]: also durable session roots\n"
 "      --print-store    print the store STORE chooses, and why, and exit\n"
 "      --config FILE    read FILE after the system and user config files\n"
 "  -h, --help           print this help and exit\n"
@@ -162,22 +164,22 @@ std_fds_open(void)
 			_exit(KP_EXIT_OSERR);
 }
 
+static void
+print_choice(FILE *f, const struct store_choice *c)
+{
+	if (c->gcroots)
+		fprintf(f, "gcroots %s over ", c->sessions);
+	fprintf(f, "%s %s (%s)\n", c->kind == STORE_KIND_LOCAL ? "local" :
+	    "daemon", c->where, c->why);
+}
+
 /* System file, user file, --config FILE; then the command line wins. */
 static void
 load_settings(const struct options *o, struct settings *s)
 {
-	char msg[512], *user;
+	char msg[512];
 
-	if (conf_defaults(s) == -1)
-		err(KP_EXIT_OSERR, NULL);
-	if (conf_read(s, CONF_SYSTEM_FILE, 0, msg, sizeof(msg)) == -1)
-		errx(KP_EXIT_USAGE, "%s", msg);
-	if ((user = conf_user_file()) != NULL &&
-	    conf_read(s, user, 0, msg, sizeof(msg)) == -1)
-		errx(KP_EXIT_USAGE, "%s", msg);
-	free(user);
-	if (o->config != NULL &&
-	    conf_read(s, o->config, 1, msg, sizeof(msg)) == -1)
+	if (conf_load(s, o->config, msg, sizeof(msg)) == -1)
 		errx(KP_EXIT_USAGE, "%s", msg);
 	if (o->quiet != -1)
 		s->quiet = o->quiet;
@@ -208,13 +210,13 @@ main(int argc, char **argv)
 	if (store_choose(s.store, &choice, msg, sizeof(msg)) == -1)
 		errx(KP_EXIT_USAGE, "%s", msg);
 	if (o.print_store) {
-		printf("%s %s (%s)\n", choice.kind == STORE_KIND_LOCAL ?
-		    "local" : "daemon", choice.where, choice.why);
+		print_choice(stdout, &choice);
 		return fflush(stdout) == 0 ? KP_EXIT_OK : KP_EXIT_IO;
 	}
-	if (o.verbose)
-		warnx("store: %s %s (%s)", choice.kind == STORE_KIND_LOCAL ?
-		    "local" : "daemon", choice.where, choice.why);
+	if (o.verbose) {
+		fprintf(stderr, "%s: store: ", getprogname());
+		print_choice(stderr, &choice);
+	}
 	if (o.command == NULL && !xio_fd_is_open(o.fd))
 		errx(KP_EXIT_USAGE, "fd %d is not open", o.fd);
 	if ((storedir = store_dir_from_env()) == NULL)
@@ -226,6 +228,15 @@ main(int argc, char **argv)
 	if ((store = store_open(&choice, storedir, msg, sizeof(msg),
 	    &status)) == NULL)
 		errx(status, "%s", msg);
+	if (choice.gcroots) {
+		if ((store = store_gcroots_open(store, choice.sessions,
+		    s.sweep_min_age, o.verbose, msg, sizeof(msg))) == NULL)
+			errx(KP_EXIT_UNREACHABLE, "%s", msg);
+		/* Our children's sweeps must never take our session. */
+		if (setenv("KEEP_PATHS_SESSION", store_gcroots_session(store),
+		    1) == -1)
+			err(KP_EXIT_OSERR, NULL);
+	}
 
 	lc.parent_fd = o.fd;
 	lc.quiet = s.quiet;

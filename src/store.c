@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,37 @@ choose_auto(struct store_choice *c, char *err, size_t errlen)
 	return choose_daemon(c, why);
 }
 
+/*
+ * "gcroots", "gcroots?dir=DIR": session directories under DIR, by default
+ * $NIX_STATE_DIR/gcroots/per-user/USER/keep-paths, where the collector
+ * finds their links; the temporary roots as "auto" chooses.
+ */
+static int
+choose_gcroots(const char *uri, struct store_choice *c, char *err,
+    size_t errlen)
+{
+	const char *dir = uri + strlen("gcroots");
+	struct passwd *pw;
+
+	if (strncmp(dir, "?dir=/", 6) == 0)
+		snprintf(c->sessions, sizeof(c->sessions), "%s", dir + 5);
+	else if (*dir != '\0') {
+		snprintf(err, errlen, "%s: use gcroots or gcroots?dir=/DIR", uri);
+		return -1;
+	} else if ((pw = getpwuid(geteuid())) == NULL) {
+		snprintf(err, errlen, "uid %lu: no user name",
+		    (unsigned long)geteuid());
+		return -1;
+	} else
+		snprintf(c->sessions, sizeof(c->sessions),
+		    "%s/gcroots/per-user/%s/keep-paths", state_dir_from_env(),
+		    pw->pw_name);
+	if (choose_auto(c, err, errlen) == -1)
+		return -1;
+	c->gcroots = 1;
+	return 0;
+}
+
 int
 store_choose(const char *uri, struct store_choice *c, char *err,
     size_t errlen)
@@ -198,8 +230,11 @@ store_choose(const char *uri, struct store_choice *c, char *err,
 	} else
 		snprintf(why, sizeof(why), "--store %s", uri);
 
+	c->gcroots = 0;
 	if (strcmp(uri, "auto") == 0)
 		rc = choose_auto(c, err, errlen);
+	else if (strncmp(uri, "gcroots", 7) == 0)
+		return choose_gcroots(uri, c, err, errlen);
 	else if (strcmp(uri, "daemon") == 0)
 		rc = choose_daemon(c, why);
 	else if (strncmp(uri, "unix://", 7) == 0 && uri[7] == '/' &&
@@ -212,7 +247,7 @@ store_choose(const char *uri, struct store_choice *c, char *err,
 		return choose_chroot(uri, c, why, err, errlen);
 	else {
 		snprintf(err, errlen, "%s: unsupported store (use auto, daemon, "
-		    "unix:///path/to/socket, local, local?root=/DIR or /DIR)",
+		    "unix:///path/to/socket, local, local?root=/DIR, /DIR or gcroots)",
 		    uri);
 		return -1;
 	}

@@ -63,13 +63,16 @@ struct store_choice {
 	enum store_kind	 kind;
 	char		 where[1024];	/* the socket, or the state dir */
 	char		 why[1200];	/* for --print-store and -v */
+	int		 gcroots;	/* also durable session roots */
+	char		 sessions[1024]; /* their sessions root */
 };
 
 /*
  * Chooses the back end for uri ("auto", "daemon", "unix://PATH", "local",
  * "local?root=DIR&state=DIR", or a chroot store's DIR), as Nix does;
- * "auto" reads NIX_REMOTE and NIX_STATE_DIR.  Returns 0, or -1 with a
- * message in err.
+ * "auto" reads NIX_REMOTE and NIX_STATE_DIR.  "gcroots" and
+ * "gcroots?dir=DIR" choose as "auto" does, with durable session roots on
+ * top.  Returns 0, or -1 with a message in err.
  */
 int	store_choose(const char *uri, struct store_choice *, char *err,
 	    size_t errlen);

@@ -4,8 +4,10 @@
 load helpers
 
 man_page() {
-	echo "$KP_SRCDIR/doc/keep-paths.1"
+	echo "$KP_SRCDIR/doc/${1:-keep-paths}.1"
 }
+
+: "${KEEP_PATHS_SWEEP:=${KEEP_PATHS%/*}/keep-paths-sweep}"
 
 @test "--help prints usage on stdout and exits 0" {
 	run -0 "$KEEP_PATHS" --help
@@ -71,7 +73,9 @@ conf_error() {
 @test "config errors name the file and line, exit 64" {
 	conf_error '# comment\n\nstoer = daemon\n' "3: unknown key 'stoer'"
 	conf_error '[keep-paths]\nquiet = maybe\n' "2: quiet: 'maybe' is not yes or no"
-	conf_error '[sweep]\nmin-age = 1d\n' "2: unknown section [sweep]"
+	conf_error '[sweeper]\nmin-age = 1d\n' "2: unknown section [sweeper]"
+	conf_error '[sweep]\nmin-age = 1y\n' "2: min-age: '1y' is not a duration (30s, 10m, 2h, 1d)"
+	conf_error '[sweep]\nquiet = yes\n' "2: unknown key 'quiet' in [sweep]"
 	conf_error 'store\n' "1: syntax error"
 	run -64 --separate-stderr "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/absent"
 	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/absent: No such file or directory"
@@ -95,23 +99,34 @@ conf_error() {
 	exec {hold}>&-
 }
 
-@test "the man page passes mandoc -Tlint" {
+@test "the man pages pass mandoc -Tlint" {
 	[ -n "$MANDOC" ] || skip "mandoc not found by configure"
-	run "$MANDOC" -Tlint -Wwarning "$(man_page)"
-	assert_success
-	assert_output ""
+	for page in keep-paths keep-paths-sweep; do
+		run "$MANDOC" -Tlint -Wwarning "$(man_page "$page")"
+		assert_success
+		assert_output ""
+	done
+}
+
+# check_man_page PROGRAM PAGE: every option of PROGRAM --help is in PAGE,
+# and every exit status it lists is in EXIT STATUS.
+check_man_page() {
+	local page exits opt code
+	page=$(cat "$(man_page "$2")")
+	for opt in $("$1" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		[[ "$page" == *"Fl -${opt#--}"* ]] || fail "$2.1 lacks $opt"
+	done
+	for opt in $("$1" --help | grep -oE -- '(^| )-[a-zA-Z],' | tr -d ' ,' | sort -u); do
+		[[ "$page" == *"Fl ${opt#-}"* ]] || fail "$2.1 lacks $opt"
+	done
+	exits=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$(man_page "$2")")
+	for code in $("$1" --help | sed -n '/^Exit status/,$p' | sed 's/([0-9])//g' |
+	    grep -oE '\b[0-9]{1,3}\b' | sort -u); do
+		[[ "$exits" == *".It $code"* ]] || fail "$2.1 EXIT STATUS lacks $code"
+	done
 }
 
 @test "every option in --help is in the man page, every status in EXIT STATUS" {
-	page=$(cat "$(man_page)")
-	for opt in $("$KEEP_PATHS" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		[[ "$page" == *"Fl -${opt#--}"* ]] || fail "man page lacks $opt"
-	done
-	for opt in $("$KEEP_PATHS" --help | grep -oE -- '(^| )-[a-zA-Z],' | tr -d ' ,' | sort -u); do
-		[[ "$page" == *"Fl ${opt#-}"* ]] || fail "man page lacks $opt"
-	done
-	exits=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$(man_page)")
-	for code in $("$KEEP_PATHS" --help | sed -n '/^Exit status/,$p' | grep -oE '\b[0-9]{2,3}\b' | sort -u); do
-		[[ "$exits" == *".It $code"* ]] || fail "EXIT STATUS lacks $code"
-	done
+	check_man_page "$KEEP_PATHS" keep-paths
+	check_man_page "$KEEP_PATHS_SWEEP" keep-paths-sweep
 }

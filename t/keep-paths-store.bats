@@ -44,7 +44,7 @@ fake_listener() {
 
 @test "an unsupported store is a usage error" {
 	run -64 --separate-stderr "$KEEP_PATHS" --store ssh://host
-	assert_equal "$stderr" "keep-paths: ssh://host: unsupported store (use auto, daemon, unix:///path/to/socket, local, local?root=/DIR or /DIR)"
+	assert_equal "$stderr" "keep-paths: ssh://host: unsupported store (use auto, daemon, unix:///path/to/socket, local, local?root=/DIR, /DIR or gcroots)"
 }
 
 @test "a daemon serving another store directory is refused before any root" {

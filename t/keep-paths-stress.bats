@@ -33,14 +33,16 @@ teardown() {
 # read the roots and before it deletes: the window in which a root added
 # too late, or acknowledged too early, loses its path.
 gc_loop() {
-	local runs=0 failed=0 aborted=0 out=$BATS_TEST_TMPDIR/gc.run gcpid
+	local runs=0 failed=0 aborted=0 out=$BATS_TEST_TMPDIR/gc.run gcpid writer
 	local sync=$BATS_TEST_TMPDIR/gc.sync
 	mkfifo "$sync"
 	while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
 		_NIX_TEST_GC_SYNC=$sync nix-store --gc >"$out" 2>&1 &
 		gcpid=$!
 		sleep "0.$((RANDOM % 200))"
-		echo >"$sync"
+		# A run that aborted never opens the fifo: do not wait on it.
+		{ echo >"$sync"; } 2>/dev/null &
+		writer=$!
 		if ! wait "$gcpid"; then
 			if grep -q "^terminate called without an active exception" "$out"; then
 				aborted=$((aborted + 1))
@@ -48,6 +50,8 @@ gc_loop() {
 				failed=$((failed + 1))
 			fi
 		fi
+		kill "$writer" 2>/dev/null || true
+		wait "$writer" 2>/dev/null || true
 		cat "$out" >>"$BATS_TEST_TMPDIR/gc.log"
 		runs=$((runs + 1))
 		echo "$runs $failed $aborted" >"$BATS_TEST_TMPDIR/gc.count.tmp"
@@ -64,9 +68,10 @@ gc_runs() {
 # Waits until two more collections have finished: the last ack is then
 # older than a whole collection.
 two_more_collections() {
-	local start
+	local start deadline=$((SECONDS + 120))
 	start=$(gc_runs)
 	while [ "$(gc_runs)" -lt $((start + 2)) ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.05
 	done
 }
@@ -106,7 +111,9 @@ stress_session() {
 			errors=$((errors + 1)) ;;
 		esac
 	done
-	two_more_collections
+	two_more_collections || {
+		echo "session $i: the collection loop stopped" >>"$dir/violations"
+		errors=$((errors + 1)); }
 	for p in "${held[@]}"; do
 		[ -e "$p" ] && continue
 		echo "session $i: ok, then collected while held: $p" >>"$dir/violations"

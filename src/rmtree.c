@@ -1,0 +1,161 @@
+/*
+ * rmtree: a depth-first walk that holds at most RMTREE_DEPTH directory
+ * fds.  A directory deeper than that is renamed up into the top directory
+ * (same file system, so rename works) and emptied by a later pass: the
+ * stack stays small however deep the tree.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rmtree.h"
+
+#define RMTREE_DEPTH	32
+
+struct walk {
+	int			 top;
+	dev_t			 dev;
+	int			 dry;
+	unsigned		 lifted;	/* subtrees moved up this pass */
+	struct rmtree_result	*r;
+};
+
+static void
+note(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->r->error[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->r->error, sizeof(w->r->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Moves a too-deep directory up into the top one, for a later pass. */
+static void
+lift(struct walk *w, int fd, const char *name)
+{
+	char up[64];
+
+	snprintf(up, sizeof(up), ".deep-%08x%08x", arc4random(),
+	    arc4random());
+	if (renameat(fd, name, w->top, up) == -1)
+		note(w, "%s: cannot move up from deep down: %s", name,
+		    strerror(errno));
+	else
+		w->lifted++;
+}
+
+static void	walk_dir(struct walk *, int fd, int depth);
+
+/* A directory entry: entered only if it is still what fstatat saw. */
+static void
+walk_subdir(struct walk *w, int fd, const char *name, const struct stat *st,
+    int depth)
+{
+	struct stat sub_st;
+	int sub;
+
+	if (st->st_dev != w->dev) {
+		note(w, "%s: on another file system: left alone", name);
+		return;
+	}
+	if (depth + 1 >= RMTREE_DEPTH) {
+		if (!w->dry)
+			lift(w, fd, name);
+		return;
+	}
+	sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (sub == -1 || fstat(sub, &sub_st) == -1 ||
+	    sub_st.st_dev != st->st_dev || sub_st.st_ino != st->st_ino) {
+		note(w, "%s: %s", name, sub == -1 ? strerror(errno) :
+		    "changed while being removed: left alone");
+		if (sub != -1)
+			close(sub);
+		return;
+	}
+	w->r->bytes += (unsigned long long)sub_st.st_blocks * 512;
+	walk_dir(w, sub, depth + 1);	/* closes sub */
+	if (!w->dry && unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT)
+		note(w, "%s: %s", name, strerror(errno));
+}
+
+/* Empties the directory open at fd, and closes fd. */
+static void
+walk_dir(struct walk *w, int fd, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+
+	if ((dir = fdopendir(fd)) == NULL) {
+		note(w, "%s", strerror(errno));
+		close(fd);
+		return;
+	}
+	while ((errno = 0, de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno != ENOENT)
+				note(w, "%s: %s", de->d_name, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			walk_subdir(w, fd, de->d_name, &st, depth);
+			continue;
+		}
+		w->r->bytes += (unsigned long long)st.st_blocks * 512;
+		if (!w->dry && unlinkat(fd, de->d_name, 0) == -1 &&
+		    errno != ENOENT)
+			note(w, "%s: %s", de->d_name, strerror(errno));
+	}
+	if (errno != 0)
+		note(w, "reading a directory: %s", strerror(errno));
+	closedir(dir);
+}
+
+static int
+rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
+{
+	struct walk w = { fd, dev, dry, 0, r };
+	int copy;
+
+	memset(r, 0, sizeof(*r));
+	do {
+		w.lifted = 0;
+		if ((copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			note(&w, "%s", strerror(errno));
+			break;
+		}
+		/* A fresh read of the top: rewinddir is per description. */
+		lseek(copy, 0, SEEK_SET);
+		walk_dir(&w, copy, 0);
+	} while (w.lifted > 0 && r->error[0] == '\0');
+	return r->error[0] == '\0' ? 0 : -1;
+}
+
+int
+rmtree_contents(int fd, dev_t dev, struct rmtree_result *r)
+{
+	return rmtree_run(fd, dev, 0, r);
+}
+
+int
+rmtree_measure(int fd, dev_t dev, struct rmtree_result *r)
+{
+	return rmtree_run(fd, dev, 1, r);
+}

@@ -1,0 +1,132 @@
+/*
+ * session: making, probing and removing session directories.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rmtree.h"
+#include "session.h"
+
+void
+session_trash_name(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%08x%08x", SESSION_TRASH_PREFIX, arc4random(),
+	    arc4random());
+}
+
+/* mkdir -p for the sessions root; only the last parts are made. */
+static int
+mkdirs(const char *path)
+{
+	char *copy, *slash;
+	int rc = 0;
+
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || (copy = strdup(path)) == NULL)
+		return -1;
+	if ((slash = strrchr(copy, '/')) != NULL && slash != copy) {
+		*slash = '\0';
+		rc = mkdirs(copy);
+	}
+	free(copy);
+	if (rc == 0 && mkdir(path, 0755) == -1 && errno != EEXIST)
+		rc = -1;
+	return rc;
+}
+
+static void
+session_clear(struct session *s)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->root_fd != -1)
+		close(s->root_fd);
+	free(s->root);
+	free(s->name);
+	memset(s, 0, sizeof(*s));
+	s->fd = s->root_fd = -1;
+}
+
+int
+session_create(struct session *s, const char *root, const char *prefix)
+{
+	char tmp[64];
+	struct stat st;
+	int saved;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = s->root_fd = -1;
+	snprintf(tmp, sizeof(tmp), "%s%08x", SESSION_NEW_PREFIX, arc4random());
+	if (mkdirs(root) == -1 ||
+	    (s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (s->root = strdup(root)) == NULL ||
+	    asprintf(&s->name, "%s-%ld-%08x", prefix, (long)getpid(),
+	    arc4random()) == -1)
+		goto fail;
+	if (mkdirat(s->root_fd, tmp, 0755) == -1)
+		goto fail;
+	/* Locked before it has its visible name: no sweeper sees it free. */
+	if ((s->fd = openat(s->root_fd, tmp, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    flock(s->fd, LOCK_EX | LOCK_NB) == -1 || fstat(s->fd, &st) == -1 ||
+	    renameat(s->root_fd, tmp, s->root_fd, s->name) == -1) {
+		saved = errno;
+		unlinkat(s->root_fd, tmp, AT_REMOVEDIR);
+		errno = saved;
+		goto fail;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	return 0;
+fail:
+	saved = errno;
+	session_clear(s);
+	errno = saved;
+	return -1;
+}
+
+char *
+session_path(const struct session *s)
+{
+	char *path;
+
+	return asprintf(&path, "%s/%s", s->root, s->name) == -1 ? NULL : path;
+}
+
+int
+session_remove(struct session *s)
+{
+	struct rmtree_result r;
+	struct stat st;
+	int rc = -1;
+
+	if (s->fd == -1)
+		return 0;
+	/* Only what is still ours, by identity: never a stranger's entry. */
+	if (rmtree_contents(s->fd, s->dev, &r) == 0 &&
+	    fstatat(s->root_fd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == s->dev && st.st_ino == s->ino &&
+	    unlinkat(s->root_fd, s->name, AT_REMOVEDIR) == 0)
+		rc = 0;
+	session_clear(s);
+	return rc;
+}
+
+enum session_probe
+session_probe(int fd)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return SESSION_DEAD;
+	return errno == EWOULDBLOCK || errno == EINTR ? SESSION_LIVE :
+	    SESSION_UNKNOWN;
+}

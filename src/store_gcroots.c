@@ -1,0 +1,201 @@
+/*
+ * store_gcroots: a symlink per path in our session directory, then the
+ * inner back end's temporary root, barrier and validity check.  The link
+ * is made first: when the inner back end acks, both roots are in place.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "store_gcroots.h"
+#include "sweep.h"
+
+struct store_gcroots {
+	struct store	 store;
+	struct store	*inner;
+	struct session	 session;
+	char		*path;		/* of the session directory */
+	size_t		 nlinks;
+	int		 inner_failed;	/* keep the session for the sweeper */
+};
+
+static int
+inner_status(struct store_gcroots *g, int status)
+{
+	if (status != STORE_BUSY && status != STORE_DONE) {
+		g->inner_failed = 1;
+		store_fail(&g->store, status, "%s; the roots stay in %s until "
+		    "a sweep removes it", g->inner->error, g->path);
+	}
+	return status;
+}
+
+static void
+gcroots_pollfd(struct store *s, struct pollfd *pfd)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	g->inner->ops->pollfd(g->inner, pfd);
+}
+
+static long
+gcroots_wakeup(struct store *s)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	return g->inner->ops->wakeup != NULL ?
+	    g->inner->ops->wakeup(g->inner) : -1;
+}
+
+static int
+gcroots_handle(struct store *s, short revents)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	return inner_status(g, g->inner->ops->handle(g->inner, revents));
+}
+
+static int
+gcroots_ready(struct store *s)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	return g->inner->ops->ready(g->inner);
+}
+
+/* Links PATH as its base name; one already there is the same root. */
+static int
+link_root(struct store_gcroots *g, struct request *r)
+{
+	const char *base = strrchr(r->path, '/') + 1;
+	char why[STORE_ERROR_MAX];
+
+	if (symlinkat(r->path, g->session.fd, base) == 0) {
+		g->nlinks++;
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(why, sizeof(why), "cannot link it in %s: %s", g->path,
+	    strerror(errno));
+	return request_set_error(r, why);
+}
+
+static int
+gcroots_submit(struct store *s, struct batch *b)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_PENDING &&
+		    link_root(g, &b->req[i]) == -1)
+			return store_fail(s, STORE_SYSTEM, "%s",
+			    strerror(ENOMEM));
+	return inner_status(g, g->inner->ops->submit(g->inner, b));
+}
+
+/* Links are durable: an inner failure loses only the temporary roots. */
+static size_t
+gcroots_roots(struct store *s)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	return g->inner_failed ? 0 : g->inner->ops->roots(g->inner);
+}
+
+static void
+gcroots_close(struct store *s)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	if (g->inner != NULL)
+		g->inner->ops->close(g->inner);
+	if (g->inner_failed)
+		warnx("%s: left for keep-paths-sweep: its %zu root%s stay "
+		    "until then", g->path, g->nlinks,
+		    g->nlinks == 1 ? "" : "s");
+	else if (g->session.fd != -1 && session_remove(&g->session) == -1)
+		warn("%s: cannot remove", g->path);
+	/* Left behind, it is unlocked: the next sweep takes it. */
+	if (g->session.fd != -1)
+		close(g->session.fd);
+	if (g->session.root_fd != -1)
+		close(g->session.root_fd);
+	free(g->session.root);
+	free(g->session.name);
+	free(g->path);
+	free(g);
+}
+
+static const struct store_ops gcroots_ops = {
+	.pollfd = gcroots_pollfd,
+	.wakeup = gcroots_wakeup,
+	.handle = gcroots_handle,
+	.ready = gcroots_ready,
+	.submit = gcroots_submit,
+	.roots = gcroots_roots,
+	.close = gcroots_close,
+};
+
+/* Sweep problems are worth a warning; deletions only with -v. */
+static void
+on_swept(const struct sweep_entry *e, void *arg)
+{
+	int verbose = *(int *)arg;
+
+	if (e->decision == SWEEP_DELETED && verbose)
+		warnx("swept %s/%s: %s", e->root, e->name, e->reason);
+	else if (e->decision == SWEEP_ERROR || e->decision ==
+	    SWEEP_KEPT_UNKNOWN || e->decision == SWEEP_NOT_A_SESSION)
+		warnx("sweeping %s/%s: %s: %s", e->root,
+		    e->name != NULL ? e->name : "", sweep_decision_name(
+		    e->decision), e->reason);
+}
+
+struct store *
+store_gcroots_open(struct store *inner, const char *sessions_root,
+    long min_age, int verbose, char *err, size_t errlen)
+{
+	struct store_gcroots *g;
+	struct sweep_self self;
+	struct sweep_options o;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		inner->ops->close(inner);
+		return NULL;
+	}
+	g->store.ops = &gcroots_ops;
+	g->inner = inner;
+	g->session.fd = g->session.root_fd = -1;
+	if (session_create(&g->session, sessions_root, "keep-paths") == -1 ||
+	    (g->path = session_path(&g->session)) == NULL) {
+		snprintf(err, errlen, "%s: %s", sessions_root, strerror(errno));
+		gcroots_close(&g->store);
+		return NULL;
+	}
+	/* Our own session first, so the sweep knows it by identity. */
+	self.dev = g->session.dev;
+	self.ino = g->session.ino;
+	memset(&o, 0, sizeof(o));
+	o.min_age = min_age;
+	o.selves = &self;
+	o.nselves = 1;
+	o.report = on_swept;
+	o.arg = &verbose;
+	sweep_root(sessions_root, &o);
+	return &g->store;
+}
+
+const char *
+store_gcroots_session(struct store *s)
+{
+	return ((struct store_gcroots *)s)->path;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# keep-paths --store gcroots: durable session roots.  A held path survives
+# nix-store --gc; after SIGKILL of keep-paths it still survives; after a
+# sweep it is collected.
+
+load helpers
+
+: "${KEEP_PATHS_SWEEP:=${KEEP_PATHS%/*}/keep-paths-sweep}"
+
+setup_file() {
+	kp_store_setup
+	kp_gc	# the store's database exists
+}
+
+sessions() {
+	echo "$NIX_STATE_DIR/gcroots/per-user/$(id -un)/keep-paths"
+}
+
+@test "--print-store: gcroots over the store auto chooses" {
+	run -0 "$KEEP_PATHS" --store gcroots --print-store
+	assert_output "gcroots $(sessions) over local $NIX_STATE_DIR (auto: $NIX_STATE_DIR is writable)"
+	run -0 "$KEEP_PATHS" --store "gcroots?dir=/srv/s" --print-store
+	assert_output --partial "gcroots /srv/s over local"
+	run -64 "$KEEP_PATHS" --store "gcroots?foo" --print-store
+}
+
+@test "a held path survives the GC, and its session is removed on release" {
+	p=$(kp_add held)
+	kp_start --store gcroots
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	run find "$(sessions)" -mindepth 2 -type l
+	assert_output "$(sessions)/keep-paths-$KP_PID_SAVED-"*"/${p##*/}"
+	[ "$(readlink "$(sessions)"/keep-paths-*/"${p##*/}")" = "$p" ]
+	kp_gc
+	assert [ -e "$p" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	run ls -A "$(sessions)"
+	assert_output ""
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "after SIGKILL the session keeps its roots; a sweep then lets them go" {
+	p=$(kp_add durable)
+	kp_start --store gcroots
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kill -KILL "$KP_PID_SAVED"
+	wait "$KP_PID_SAVED" || true
+	# The temp roots died with it; the session's link did not.
+	kp_gc
+	assert [ -e "$p" ]
+	kp_gc
+	assert [ -e "$p" ]
+	run -0 "$KEEP_PATHS_SWEEP" --min-age 0 "$(sessions)"
+	assert_line --partial "deleted $(sessions)/keep-paths-$KP_PID_SAVED-"
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "keep-paths sweeps stale sibling sessions at start, never its own, and tells its children" {
+	p=$(kp_add stale)
+	kp_start --store gcroots
+	kp_send "$p"
+	kp_reply
+	kill -KILL "$KP_PID_SAVED"
+	wait "$KP_PID_SAVED" || true
+	printf '[sweep]\nmin-age = 0\n' >"$BATS_TEST_TMPDIR/conf"
+	q=$(kp_add own)
+	run -0 "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/conf" --store gcroots "$q" -- \
+	    sh -c 'echo "session=$KEEP_PATHS_SESSION"; '"$KEEP_PATHS_SWEEP"' --min-age 0 -v "$1"' sh "$(sessions)"
+	assert_line --regexp "^session=$(sessions)/keep-paths-[0-9]+-[0-9a-f]+$"
+	assert_line --regexp "^kept-self $(sessions)/keep-paths-[0-9]+-[0-9a-f]+: the caller's own session$"
+	refute_line --regexp "^deleted"
+	kp_gc
+	refute [ -e "$p" ]
+	run ls -A "$(sessions)"
+	assert_output ""
+}

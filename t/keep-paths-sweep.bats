@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# keep-paths-sweep: stale session directories go, live ones and the
+# caller's own stay, and a hostile tree cannot turn it against anything
+# outside ROOT.
+
+load helpers
+
+: "${KEEP_PATHS_SWEEP:=${KEEP_PATHS%/*}/keep-paths-sweep}"
+
+setup_file() {
+	# No Nix store needed: session directories are plain directories.
+	export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/xdg" HOME="$BATS_FILE_TMPDIR/home"
+	mkdir -p "$XDG_CONFIG_HOME" "$HOME"
+	unset KEEP_PATHS_SESSION
+}
+
+setup() {
+	R="$BATS_TEST_TMPDIR/root"
+	mkdir -p "$R"
+}
+
+teardown() {
+	[ -z "${holders:-}" ] || kill $holders 2>/dev/null || true
+	[ -z "${mounted:-}" ] || umount "$mounted" 2>/dev/null || true
+}
+
+# A dead session: a directory with something in it, and no lock.
+dead() {
+	mkdir -p "$R/$1/sub"
+	echo "data of $1" >"$R/$1/sub/file"
+}
+
+# Holds flock(LOCK_EX) on a directory from another process until the test
+# ends; returns once the lock is taken.
+hold_lock() {
+	local ready=$BATS_TEST_TMPDIR/ready.$RANDOM
+	mkfifo "$ready"
+	perl -MFcntl=:flock -e 'open(my $f, "<", $ARGV[0]) or die;
+	    flock($f, LOCK_EX) or die; open(my $r, ">", $ARGV[1]) or die;
+	    close $r; sleep 60' "$1" "$ready" 3>&- &
+	holders="${holders:-} $!"
+	cat "$ready" >/dev/null
+	rm "$ready"
+}
+
+# A live session: its owner holds the lock.
+live() {
+	dead "$1"
+	hold_lock "$R/$1"
+}
+
+sweep() {
+	"$KEEP_PATHS_SWEEP" --min-age 0 "$@"
+}
+
+@test "a dead session is removed, a live one kept, a young one kept" {
+	dead old
+	live busy
+	run -0 sweep -v "$R"
+	assert_line --regexp "^deleted $R/old: no owner holds its lock \([0-9]+ bytes\)$"
+	assert_line "kept-live $R/busy: its owner holds the lock"
+	refute [ -e "$R/old" ]
+	assert [ -e "$R/busy/sub/file" ]
+	dead fresh
+	run -0 "$KEEP_PATHS_SWEEP" -v "$R"
+	assert_line "kept-young $R/fresh: younger than min-age"
+	assert [ -e "$R/fresh/sub/file" ]
+	# Young comes first: a young entry is not even probed.
+	assert_line --partial "summary: 0 deleted, 0 kept-self, 0 kept-live, 2 kept-young,"
+}
+
+@test "the caller's own session is kept by identity, even with its lock held through the sweeper's own fd" {
+	dead mine
+	# The sweeper itself holds the lock, through an inherited fd: a probe
+	# from the same process must not be what decides.
+	exec {lock}<"$R/mine"
+	flock -x "$lock"
+	run -0 sweep -v --self "$R/mine" "$R"
+	assert_line "kept-self $R/mine: the caller's own session"
+	exec {lock}<&-
+	# Unlocked, it is still kept: identity comes first, never a probe.
+	run -0 sweep -v --self "$R/mine" "$R"
+	assert_line "kept-self $R/mine: the caller's own session"
+	# Another spelling, through a symlink, is the same directory.
+	ln -s "$R/mine" "$BATS_TEST_TMPDIR/alias"
+	run -0 sweep -v --self "$BATS_TEST_TMPDIR/alias/" "$R"
+	assert_line "kept-self $R/mine: the caller's own session"
+	KEEP_PATHS_SESSION="$R/./mine" run -0 sweep -v "$R"
+	assert_line "kept-self $R/mine: the caller's own session"
+	assert [ -e "$R/mine/sub/file" ]
+	run -0 sweep "$R"
+	refute [ -e "$R/mine" ]
+}
+
+@test "--dry-run changes nothing and leaves no lock behind" {
+	dead old
+	run -0 sweep --dry-run "$R"
+	assert_line --regexp "^deleted $R/old: dry run: would be deleted \([0-9]+ bytes\)$"
+	assert [ -e "$R/old/sub/file" ]
+	run ls -A "$R"
+	assert_output "old"
+	flock -n -x "$R/old" true
+}
+
+@test "a symlink planted as a session, or inside one, never reaches its target" {
+	mkdir "$BATS_TEST_TMPDIR/outside"
+	echo precious >"$BATS_TEST_TMPDIR/outside/file"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$R/planted"
+	dead old
+	ln -s "$BATS_TEST_TMPDIR/outside" "$R/old/link"
+	ln -s "$BATS_TEST_TMPDIR/outside/file" "$R/old/sub/filelink"
+	run -0 sweep "$R"
+	assert_line "not-a-session $R/planted: a symbolic link"
+	assert_line --partial "deleted $R/old: no owner holds its lock"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/outside/file")" precious
+	assert [ -L "$R/planted" ]
+	echo "plain file" >"$R/notes"
+	run -0 sweep "$R"
+	assert_line "not-a-session $R/notes: not a directory"
+}
+
+@test "a symlink swapped in for a directory during the sweep is never followed" {
+	mkdir "$BATS_TEST_TMPDIR/outside"
+	for i in $(seq 50); do
+		echo "precious $i" >"$BATS_TEST_TMPDIR/outside/f$i"
+	done
+	for n in $(seq 40); do
+		dead "s$n"
+		mkdir -p "$R/s$n/a/b/c"
+		touch "$R/s$n/a/b/c/x"
+	done
+	# Swap each session's subdirectory for a symlink out of ROOT, and
+	# back, as fast as possible while the sweep runs.
+	(
+		set +e
+		while :; do
+			for n in $(seq 40); do
+				mv "$R/s$n/a" "$R/s$n/a.d" 2>/dev/null &&
+				ln -s "$BATS_TEST_TMPDIR/outside" "$R/s$n/a" 2>/dev/null
+				rm -f "$R/s$n/a" 2>/dev/null
+				mv "$R/s$n/a.d" "$R/s$n/a" 2>/dev/null
+			done
+		done
+	) 3>&- &
+	swapper=$!
+	holders="${holders:-} $swapper"
+	run sweep "$R"
+	kill "$swapper"; wait "$swapper" || true
+	for i in $(seq 50); do
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/outside/f$i")" "precious $i"
+	done
+	run -0 sweep "$R"
+	run ls -A "$R"
+	assert_output ""
+}
+
+@test "a session on another mount is left alone" {
+	mkdir "$R/mounted"
+	mount -t tmpfs tmpfs "$R/mounted" 2>/dev/null || skip "cannot mount a tmpfs here"
+	mounted="$R/mounted"
+	echo keep >"$R/mounted/file"
+	dead old
+	mkdir "$R/old/inner"
+	mount -t tmpfs tmpfs "$R/old/inner"
+	echo keep >"$R/old/inner/file"
+	run -1 sweep "$R"
+	assert_line "not-a-session $R/mounted: on another file system"
+	assert_line "error $R/old: inner: on another file system: left alone"
+	assert_equal "$(cat "$R/mounted/file")" keep
+	# Claimed, the session was renamed to a trash name, mount and all;
+	# its mount is left alone there.
+	inner=$(echo "$R"/.trash-*/inner)
+	assert_equal "$(cat "$inner/file")" keep
+	umount "$inner"
+}
+
+@test "a directory too deep for recursion is removed without a crash" {
+	dead deep
+	# 3,000 levels: far past any fd or stack budget of a recursive walk.
+	perl -e 'chdir $ARGV[0] or die; for (1..3000) { mkdir "d" or die;
+	    chdir "d" or die } open(my $f, ">", "bottom") or die' "$R/deep"
+	run -0 sweep "$R"
+	assert_line --partial "deleted $R/deep: no owner holds its lock"
+	run ls -A "$R"
+	assert_output ""
+}
+
+@test "names with newlines and non-UTF-8 bytes are removed and reported encoded" {
+	dead "$(printf 'new\nline')"
+	dead "$(printf 'bad\377byte')"
+	mkdir -p "$R/plain/$(printf 'in\nside')"
+	run -0 sweep "$R"
+	assert_line --partial 'deleted '"$R"'/new\nline: no owner holds its lock'
+	assert_line --partial 'deleted '"$R"'/bad\377byte: no owner holds its lock'
+	run ls -A "$R"
+	assert_output ""
+	dead "$(printf 'q"uote\\')"
+	run -0 sweep --json "$R"
+	# JSON of the vis(3) encoding: q"uote\ -> q"uote\\ -> q\"uote\\\\
+	assert_line --partial '{"path":"'"$R"'/q\"uote\\\\","decision":"deleted"'
+}
+
+@test "an interrupted removal is finished by the next sweep; one in progress is left to its sweeper" {
+	dead .trash-0123456789abcdef
+	run -0 sweep "$R"
+	assert_line --partial "deleted $R/.trash-0123456789abcdef: finished an interrupted removal"
+	live_trash=.trash-fedcba9876543210
+	live "$live_trash"
+	run -0 sweep -v "$R"
+	assert_line "kept-live $R/$live_trash: another sweeper is removing it"
+}
+
+@test "two sweepers at once never both delete an entry, nor fail because of each other" {
+	for n in $(seq 300); do
+		mkdir -p "$R/s$n/a/b"
+		echo "$n" >"$R/s$n/a/b/f"
+	done
+	sweep --json "$R" >"$BATS_TEST_TMPDIR/one" 3>&- &
+	one=$!
+	sweep --json "$R" >"$BATS_TEST_TMPDIR/two" 3>&- &
+	two=$!
+	wait "$one"
+	wait "$two"
+	deleted=$(cat "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two" | grep -c '"decision":"deleted"')
+	assert_equal "$deleted" 300
+	run grep -h '"decision":"error"' "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two"
+	assert_output ""
+	run ls -A "$R"
+	assert_output ""
+}
+
+@test "--json: one object per entry, then a summary" {
+	dead old
+	live busy
+	run -0 sweep --json "$R"
+	assert_line --regexp '^\{"path":"'"$R"'/old","decision":"deleted","reason":"no owner holds its lock","bytes":[1-9][0-9]*\}$'
+	assert_line '{"path":"'"$R"'/busy","decision":"kept-live","reason":"its owner holds the lock","bytes":0}'
+	assert_line --regexp '^\{"summary":\{"deleted":1,"kept-self":0,"kept-live":1,"kept-young":0,"kept-unknown":0,"not-a-session":0,"error":0,"bytes":[1-9][0-9]*\}\}$'
+}
+
+@test "exit status: 1 for errors, 64 for usage; [sweep] min-age from the config, the command line wins" {
+	run -1 "$KEEP_PATHS_SWEEP" "$BATS_TEST_TMPDIR/absent"
+	assert_line "error $BATS_TEST_TMPDIR/absent: No such file or directory"
+	run -64 "$KEEP_PATHS_SWEEP"
+	run -64 --separate-stderr "$KEEP_PATHS_SWEEP" --min-age 5x "$R"
+	assert_equal "$stderr" "keep-paths-sweep: --min-age 5x: not a duration (30s, 10m, 2h, 1d)"
+	run -64 --separate-stderr "$KEEP_PATHS_SWEEP" --self "$BATS_TEST_TMPDIR/absent" "$R"
+	dead old
+	printf '[sweep]\nmin-age = 0\n' >"$BATS_TEST_TMPDIR/conf"
+	run -0 "$KEEP_PATHS_SWEEP" --config "$BATS_TEST_TMPDIR/conf" --min-age 1h -v "$R"
+	assert_line "kept-young $R/old: younger than min-age"
+	run -0 "$KEEP_PATHS_SWEEP" --config "$BATS_TEST_TMPDIR/conf" "$R"
+	assert_line --partial "deleted $R/old"
+	printf '[sweep]\nmin-age = soon\n' >"$BATS_TEST_TMPDIR/conf"
+	run -64 --separate-stderr "$KEEP_PATHS_SWEEP" --config "$BATS_TEST_TMPDIR/conf" "$R"
+	assert_equal "$stderr" "keep-paths-sweep: $BATS_TEST_TMPDIR/conf:2: min-age: 'soon' is not a duration (30s, 10m, 2h, 1d)"
+}
