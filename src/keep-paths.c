@@ -211,6 +211,7 @@ main(int argc, char **argv)
 		errx(KP_EXIT_USAGE, "%s", msg);
 	if (o.print_store) {
 		print_choice(stdout, &choice);
+		conf_free(&s);
 		return fflush(stdout) == 0 ? KP_EXIT_OK : KP_EXIT_IO;
 	}
 	if (o.verbose) {
