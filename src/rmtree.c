@@ -155,6 +155,20 @@ rmtree_contents(int fd, dev_t dev, struct rmtree_result *r)
 }
 
 int
+rmtree_rmdir_same(int parent, const char *name, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (st.st_dev != dev || st.st_ino != ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int
 rmtree_measure(int fd, dev_t dev, struct rmtree_result *r)
 {
 	return rmtree_run(fd, dev, 1, r);

@@ -22,6 +22,13 @@ struct rmtree_result {
  */
 int	rmtree_contents(int fd, dev_t dev, struct rmtree_result *r);
 
+/*
+ * Removes the empty directory name in parent, but only if it is still the
+ * inode (dev, ino): a name a racer swapped in is left alone.  Returns 0,
+ * or -1 with errno (ESTALE if the name is no longer that directory).
+ */
+int	rmtree_rmdir_same(int parent, const char *name, dev_t dev, ino_t ino);
+
 /* Measures what rmtree_contents would free, changing nothing. */
 int	rmtree_measure(int fd, dev_t dev, struct rmtree_result *r);
 

@@ -44,8 +44,8 @@ mkdirs(const char *path)
 	return rc;
 }
 
-static void
-session_clear(struct session *s)
+void
+session_close(struct session *s)
 {
 	if (s->fd != -1)
 		close(s->fd);
@@ -90,7 +90,7 @@ session_create(struct session *s, const char *root, const char *prefix)
 	return 0;
 fail:
 	saved = errno;
-	session_clear(s);
+	session_close(s);
 	errno = saved;
 	return -1;
 }
@@ -107,18 +107,15 @@ int
 session_remove(struct session *s)
 {
 	struct rmtree_result r;
-	struct stat st;
 	int rc = -1;
 
 	if (s->fd == -1)
 		return 0;
 	/* Only what is still ours, by identity: never a stranger's entry. */
 	if (rmtree_contents(s->fd, s->dev, &r) == 0 &&
-	    fstatat(s->root_fd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    st.st_dev == s->dev && st.st_ino == s->ino &&
-	    unlinkat(s->root_fd, s->name, AT_REMOVEDIR) == 0)
+	    rmtree_rmdir_same(s->root_fd, s->name, s->dev, s->ino) == 0)
 		rc = 0;
-	session_clear(s);
+	session_close(s);
 	return rc;
 }
 

@@ -38,6 +38,12 @@ char	*session_path(const struct session *);
 /* Removes the session directory with its contents, then drops the lock. */
 int	session_remove(struct session *);
 
+/*
+ * Drops the lock and frees, leaving the directory: unlocked, it is stale,
+ * and the next sweep takes it.  Does nothing after session_remove.
+ */
+void	session_close(struct session *);
+
 enum session_probe {
 	SESSION_DEAD,		/* we hold its lock now: the owner is gone */
 	SESSION_LIVE,		/* someone holds its lock */

@@ -123,13 +123,7 @@ gcroots_close(struct store *s)
 		    g->nlinks == 1 ? "" : "s");
 	else if (g->session.fd != -1 && session_remove(&g->session) == -1)
 		warn("%s: cannot remove", g->path);
-	/* Left behind, it is unlocked: the next sweep takes it. */
-	if (g->session.fd != -1)
-		close(g->session.fd);
-	if (g->session.root_fd != -1)
-		close(g->session.root_fd);
-	free(g->session.root);
-	free(g->session.name);
+	session_close(&g->session);
 	free(g->path);
 	free(g);
 }

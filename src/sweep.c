@@ -103,7 +103,6 @@ claim_and_delete(const struct pass *p, const char *name, int fd,
     const struct stat *st, int is_trash)
 {
 	struct rmtree_result r;
-	struct stat now;
 	char trash[64];
 	const char *target = name;
 
@@ -127,10 +126,7 @@ claim_and_delete(const struct pass *p, const char *name, int fd,
 		report(p, name, SWEEP_ERROR, r.error, r.bytes);
 		return;
 	}
-	/* rmdir by name, once the name is still our directory. */
-	if (fstatat(p->fd, target, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    now.st_ino != st->st_ino || now.st_dev != st->st_dev ||
-	    unlinkat(p->fd, target, AT_REMOVEDIR) == -1) {
+	if (rmtree_rmdir_same(p->fd, target, st->st_dev, st->st_ino) == -1) {
 		report(p, name, SWEEP_ERROR, "removed its contents, but not "
 		    "itself", r.bytes);
 		return;
