@@ -11,11 +11,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 REPS=${REPS:-3}
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
-max=0
-for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
 . "$here/lib.sh"
+bench_sizes "$@"
 bench_setup "$max"
 
 printf '%8s  %10s %10s  %10s %10s  %8s\n' N local-s rss-KiB daemon-s rss-KiB ratio

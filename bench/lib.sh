@@ -2,7 +2,16 @@
 # nix-daemon and a pool of store paths, and the timed keep-paths run they
 # share.  Never touches /nix, never reaches the network.
 #
+# bench_sizes [N...] sets $sizes (default 1 1000 100000) and $max
 # bench_setup MAX   sets $work, $KEEP_PATHS, and $work/all-paths (MAX paths)
+
+bench_sizes() {
+	local n
+	sizes=("$@")
+	[ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
+	max=0
+	for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+}
 
 bench_setup() {
 	local max=$1 here

@@ -178,6 +178,39 @@ gc_paused() {
 	kp_wait_cmd gc_lock_held
 }
 
+# A fresh path (kp_add NAME) sent to keep-paths (started with the other
+# arguments) while a real collection is paused mid-run: no reply while it
+# runs (the barrier holds), then "ok", and the path survives that
+# collection and the next.  Leaves the session running; $p is the path.
+kp_root_during_paused_gc() {
+	p=$(kp_add "$1")
+	shift
+	gc_paused
+	kp_start "$@"
+	kp_send "$p"
+	run ! read -r -t 2 reply <&"$KP_OUT"
+	gc_resume
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	assert [ -e "$p" ]
+	kp_gc
+	assert [ -e "$p" ]
+}
+
+# A fresh path sent while a real collection is paused, then EOF before
+# it ends: keep-paths must exit at once.  Leaves the collector paused.
+kp_eof_during_paused_gc() {
+	p=$(kp_add "$1")
+	shift
+	gc_paused
+	kp_start "$@"
+	kp_send "$p"
+	run ! read -r -t 1 reply <&"$KP_OUT"
+	exec {KP_IN}>&-
+	kp_wait_gone "$KP_PID_SAVED"
+	wait "$KP_PID_SAVED"
+}
+
 gc_resume() {
 	echo >"$BATS_TEST_TMPDIR/sync"
 	wait "$gcpid"

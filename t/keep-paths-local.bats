@@ -23,6 +23,15 @@ records() {
 	tr '\0' '\n' <"$1"
 }
 
+# Roots a fresh path (kp_add NAME) in a local-store session: $p, "ok".
+hold_local() {
+	p=$(kp_add "$1")
+	kp_start --store local
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+}
+
 # A stand-in collector's socket at gc-socket/socket: it logs every line it
 # receives to $BATS_TEST_TMPDIR/told, answers "1" to each as Nix's does,
 # and keeps the connection until it is killed, as a collector keeps it to
@@ -77,11 +86,7 @@ fake_gc_socket() {
 }
 
 @test "a held path survives the GC in its own temp-roots file, and is collected after EOF" {
-	p=$(kp_add held)
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	hold_local held
 	f=$(kp_file)
 	# Named by the pid, one NUL-terminated record, under flock(LOCK_EX).
 	run records "$f"
@@ -134,11 +139,7 @@ fake_gc_socket() {
 
 @test "no collector running: the collector's socket is never contacted" {
 	fake_gc_socket
-	p=$(kp_add quiet-gc)
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	hold_local quiet-gc
 	kp_stop
 	run cat "$BATS_TEST_TMPDIR/told"
 	assert_output ""
@@ -171,42 +172,20 @@ $p"
 }
 
 @test "a real collection running while keep-paths registers: the path survives it" {
-	p=$(kp_add during-gc)
-	gc_paused
-	kp_start --store local
-	kp_send "$p"
-	run ! read -r -t 2 reply <&"$KP_OUT"
-	gc_resume
-	kp_reply
-	assert_equal "$reply" "ok $p"
-	assert [ -e "$p" ]
-	kp_gc
-	assert [ -e "$p" ]
+	kp_root_during_paused_gc during-gc --store local
 	kp_stop
 	kp_gc
 	refute [ -e "$p" ]
 }
 
 @test "a stalled collector does not stop EOF from ending the session" {
-	p=$(kp_add stalled)
-	gc_paused
-	kp_start --store local
-	kp_send "$p"
-	run ! read -r -t 1 reply <&"$KP_OUT"
-	f=$(kp_file)
-	exec {KP_IN}>&-
-	kp_wait_gone "$KP_PID_SAVED"
-	wait "$KP_PID_SAVED"
-	refute [ -e "$f" ]
+	kp_eof_during_paused_gc stalled --store local
+	refute [ -e "$NIX_STATE_DIR/temproots/$KP_PID_SAVED" ]
 	gc_resume
 }
 
 @test "a SIGKILLed keep-paths leaves a stale file: the next GC removes it and collects" {
-	p=$(kp_add killed)
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	hold_local killed
 	f=$(kp_file)
 	kill -KILL "$KP_PID_SAVED"
 	wait "$KP_PID_SAVED" || true
@@ -218,11 +197,7 @@ $p"
 }
 
 @test "the temp-roots file removed under keep-paths: 'lost', a loud message, exit 75" {
-	p=$(kp_add removed)
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	hold_local removed
 	f=$(kp_file)
 	rm "$f"
 	kp_reply

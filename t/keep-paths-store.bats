@@ -70,31 +70,13 @@ fake_listener() {
 }
 
 @test "a request during a running collection is answered after it, and survives it" {
-	p=$(kp_add during-gc)
-	gc_paused
-	kp_start
-	kp_send "$p"
-	# The collector holds gc.lock: the barrier must not have been passed.
-	run ! read -r -t 2 reply <&"$KP_OUT"
-	gc_resume
-	kp_reply
-	assert_equal "$reply" "ok $p"
-	assert [ -e "$p" ]
-	kp_gc
-	assert [ -e "$p" ]
+	kp_root_during_paused_gc during-gc
 	kp_stop
 	assert_equal "$kp_status" 0
 }
 
 @test "EOF is honoured while waiting for a running collection" {
-	p=$(kp_add eof-during-gc)
-	gc_paused
-	kp_start
-	kp_send "$p"
-	run ! read -r -t 1 reply <&"$KP_OUT"
-	exec {KP_IN}>&-
-	kp_wait_gone "$KP_PID_SAVED"
-	wait "$KP_PID_SAVED"
+	kp_eof_during_paused_gc eof-during-gc
 	gc_resume
 }
 
