@@ -255,3 +255,11 @@ sweep() {
 	run -64 --separate-stderr "$KEEP_PATHS_SWEEP" --config "$BATS_TEST_TMPDIR/conf" "$R"
 	assert_equal "$stderr" "keep-paths-sweep: $BATS_TEST_TMPDIR/conf:2: min-age: 'soon' is not a duration (30s, 10m, 2h, 1d)"
 }
+
+@test "--help prints usage on stdout and exits 0; --version prints the version" {
+	run -0 --separate-stderr "$KEEP_PATHS_SWEEP" --help
+	assert_line --index 0 --partial "usage: keep-paths-sweep [-hnvV]"
+	assert_equal "$stderr" ""
+	run -0 "$KEEP_PATHS_SWEEP" -V
+	assert_output --regexp '^keep-paths-sweep [0-9]+\.[0-9]+\.[0-9]+$'
+}
