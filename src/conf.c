@@ -63,6 +63,14 @@ conf_parse_duration(const char *value)
 	return -1;
 }
 
+long
+conf_parse_connect_timeout(const char *value)
+{
+	long t = conf_parse_duration(value);
+
+	return t >= 1 && t <= 86400 ? t : -1;
+}
+
 static int
 sweep_key(struct parse_state *ps, const char *key, const char *value)
 {
@@ -106,6 +114,13 @@ conf_handler(void *user, const char *section, const char *key,
 		}
 		free(s->store);
 		s->store = copy;
+	} else if (strcmp(key, "connect-timeout") == 0) {
+		if ((s->connect_timeout = conf_parse_connect_timeout(value))
+		    == -1) {
+			snprintf(ps->why, sizeof(ps->why), "connect-timeout: "
+			    "'%s' is not a duration from 1s to 1d", value);
+			return 0;
+		}
 	} else if (strcmp(key, "quiet") == 0) {
 		if (parse_bool(value, &s->quiet) == -1) {
 			snprintf(ps->why, sizeof(ps->why), "quiet: '%s' is "
@@ -123,6 +138,7 @@ int
 conf_defaults(struct settings *s)
 {
 	s->quiet = 0;
+	s->connect_timeout = CONF_CONNECT_TIMEOUT;
 	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }

@@ -13,8 +13,12 @@
 struct settings {
 	char	*store;		/* "store": auto, daemon, unix://PATH */
 	int	 quiet;		/* "quiet": leave out "ok" replies */
+	long	 connect_timeout; /* "connect-timeout", in seconds */
 	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
 };
+
+/* Default connect-timeout: for the store's handshake, ssh's included. */
+#define CONF_CONNECT_TIMEOUT	30
 
 /* Default [sweep] min-age: a session is made locked, so this only guards
  * against owners that do not follow the layout. */
@@ -25,6 +29,9 @@ struct settings {
  * seconds, or -1 if it is not one.
  */
 long	conf_parse_duration(const char *);
+
+/* A connect-timeout: a duration from 1s to 1d.  Returns seconds, or -1. */
+long	conf_parse_connect_timeout(const char *);
 
 /* Sets the defaults.  Returns 0, or -1 (ENOMEM). */
 int	conf_defaults(struct settings *);

@@ -24,12 +24,13 @@
 #include "request.h"
 #include "store.h"
 #include "store_gcroots.h"
+#include "store_multi.h"
 #include "xio.h"
 
-#define CONNECT_TIMEOUT_MS	30000
-
 struct options {
-	const char	*store;		/* NULL: from the config */
+	const char	*stores[STORE_MAX]; /* --store, in order */
+	int		 nstores;	/* 0: the config's store */
+	long		 connect_timeout; /* seconds; -1: from the config */
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
 	int		 verbose;
@@ -46,9 +47,9 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: %s [-hqvV] [--config FILE] [--fd N] [--store STORE]\n"
-"                  [PATH ...] [-- COMMAND [ARG ...]]\n"
-"       %s --print-store [--config FILE] [--store STORE]\n"
+"usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
+"                  [--store STORE ...] [PATH ...] [-- COMMAND [ARG ...]]\n"
+"       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
 "Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
 "Each PATH, then each line read from stdin (or fd N), gets one reply line:\n"
@@ -64,7 +65,15 @@ usage(int status)
 "      --store STORE    auto (default): local if the state directory is\n"
 "                       writable, else daemon; daemon; unix:///SOCKET;\n"
 "                       local; local?root=/DIR&state=/DIR; /DIR (chroot);\n"
-"                       gcroots[?dir=/DIR]: also durable session roots\n"
+"                       ssh-ng://[USER@]HOST[:PORT][?remote-program=P&\n"
+"                       remote-store=S&ssh-key=F&compress=B] (ssh runs\n"
+"                       with $NIX_SSHOPTS); gcroots[?dir=/DIR]: also\n"
+"                       durable session roots.  Given more than once\n"
+"                       (at most 8), each path is rooted on every store\n"
+"                       and gets one reply per store, naming it\n"
+"      --connect-timeout TIME\n"
+"                       how long the store may take to answer at the\n"
+"                       start, ssh's login included: 30s, 2m (default 30s)\n"
 "      --print-store    print the store STORE chooses, and why, and exit\n"
 "      --config FILE    read FILE after the system and user config files\n"
 "  -h, --help           print this help and exit\n"
@@ -82,6 +91,7 @@ parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
+		{ "connect-timeout", required_argument, NULL, 't' },
 		{ "fd",		required_argument, NULL, 'f' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "print-store", no_argument,	   NULL, 'P' },
@@ -96,6 +106,7 @@ parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->quiet = -1;
+	o->connect_timeout = -1;
 	/* "+": options end at the first PATH, so "--" keeps its place. */
 	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -121,7 +132,16 @@ parse_options(int argc, char **argv, struct options *o)
 			o->verbose = 1;
 			break;
 		case 's':
-			o->store = optarg;
+			if (o->nstores == STORE_MAX)
+				errx(KP_EXIT_USAGE, "--store: at most %d stores",
+				    STORE_MAX);
+			o->stores[o->nstores++] = optarg;
+			break;
+		case 't':
+			o->connect_timeout = conf_parse_connect_timeout(optarg);
+			if (o->connect_timeout == -1)
+				errx(KP_EXIT_USAGE, "--connect-timeout %s: not a "
+				    "duration from 1s to 1d", optarg);
 			break;
 		case 'V':
 			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
@@ -164,15 +184,6 @@ std_fds_open(void)
 			_exit(KP_EXIT_OSERR);
 }
 
-static void
-print_choice(FILE *f, const struct store_choice *c)
-{
-	if (c->gcroots)
-		fprintf(f, "gcroots %s over ", c->sessions);
-	fprintf(f, "%s %s (%s)\n", c->kind == STORE_KIND_LOCAL ? "local" :
-	    "daemon", c->where, c->why);
-}
-
 /* System file, user file, --config FILE; then the command line wins. */
 static void
 load_settings(const struct options *o, struct settings *s)
@@ -183,11 +194,79 @@ load_settings(const struct options *o, struct settings *s)
 		errx(KP_EXIT_USAGE, "%s", msg);
 	if (o->quiet != -1)
 		s->quiet = o->quiet;
-	if (o->store != NULL) {
-		free(s->store);
-		if ((s->store = strdup(o->store)) == NULL)
-			err(KP_EXIT_OSERR, NULL);
+	if (o->connect_timeout != -1)
+		s->connect_timeout = o->connect_timeout;
+}
+
+/* The stores: every --store, else the config's one. */
+static int
+choose_stores(struct options *o, const struct settings *s,
+    struct store_choice *choices)
+{
+	char msg[STORE_ERROR_MAX];
+	int i, gcroots = 0;
+
+	if (o->nstores == 0)
+		o->stores[o->nstores++] = s->store;
+	for (i = 0; i < o->nstores; i++) {
+		if (store_choose(o->stores[i], &choices[i], msg,
+		    sizeof(msg)) == -1)
+			errx(KP_EXIT_USAGE, "%s", msg);
+		if ((gcroots += choices[i].gcroots) > 1)
+			errx(KP_EXIT_USAGE, "--store gcroots: only one per "
+			    "session");
 	}
+	return o->nstores;
+}
+
+/*
+ * Opens one chosen store, with its session directory if it is gcroots.
+ * Returns the store, or NULL with a message in msg and the exit status
+ * in *status.
+ */
+static struct store *
+open_store(const struct store_choice *c, const char *storedir,
+    const struct settings *s, int verbose, char *msg, size_t msglen,
+    int *status)
+{
+	struct store *store;
+
+	if ((store = store_open(c, storedir, msg, msglen, status)) == NULL ||
+	    !c->gcroots)
+		return store;
+	*status = KP_EXIT_UNREACHABLE;
+	if ((store = store_gcroots_open(store, c->sessions, s->sweep_min_age,
+	    verbose, msg, msglen)) == NULL)
+		return NULL;
+	/* Our children's sweeps must never take our session. */
+	if (setenv("KEEP_PATHS_SESSION", store_gcroots_session(store), 1) == -1)
+		err(KP_EXIT_OSERR, NULL);
+	return store;
+}
+
+/* Opens every store; several become one that roots on each.  Exits if
+ * any cannot be opened, having closed the others. */
+static struct store *
+open_stores(const struct options *o, const struct store_choice *choices,
+    const char *storedir, const struct settings *s)
+{
+	struct store *stores[STORE_MAX], *store;
+	char msg[STORE_ERROR_MAX];
+	int i, status;
+
+	for (i = 0; i < o->nstores; i++)
+		if ((stores[i] = open_store(&choices[i], storedir, s,
+		    o->verbose, msg, sizeof(msg), &status)) == NULL) {
+			while (i-- > 0)
+				stores[i]->ops->close(stores[i]);
+			errx(status, "%s", msg);
+		}
+	if (o->nstores == 1)
+		return stores[0];
+	if ((store = store_multi_open(stores, (char **)o->stores,
+	    (size_t)o->nstores, msg, sizeof(msg))) == NULL)
+		errx(KP_EXIT_OSERR, "%s", msg);
+	return store;
 }
 
 int
@@ -197,26 +276,26 @@ main(int argc, char **argv)
 	struct settings s;
 	struct loop_config lc;
 	struct batch initial = { NULL, 0, 0 };
-	struct store_choice choice;
+	struct store_choice choices[STORE_MAX];
 	struct store *store;
-	char msg[STORE_ERROR_MAX], *storedir;
-	int i, status, signo = 0;
+	char *storedir;
+	int i, n, status, signo = 0;
 
 	std_fds_open();
 	/* A reader that goes away is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	load_settings(&o, &s);
-	if (store_choose(s.store, &choice, msg, sizeof(msg)) == -1)
-		errx(KP_EXIT_USAGE, "%s", msg);
+	n = choose_stores(&o, &s, choices);
 	if (o.print_store) {
-		print_choice(stdout, &choice);
+		for (i = 0; i < n; i++)
+			store_choice_print(stdout, &choices[i]);
 		conf_free(&s);
 		return fflush(stdout) == 0 ? KP_EXIT_OK : KP_EXIT_IO;
 	}
-	if (o.verbose) {
+	for (i = 0; i < n && o.verbose; i++) {
 		fprintf(stderr, "%s: store: ", getprogname());
-		print_choice(stderr, &choice);
+		store_choice_print(stderr, &choices[i]);
 	}
 	if (o.command == NULL && !xio_fd_is_open(o.fd))
 		errx(KP_EXIT_USAGE, "fd %d is not open", o.fd);
@@ -226,24 +305,13 @@ main(int argc, char **argv)
 		if (request_add(&initial, storedir, o.paths[i],
 		    strlen(o.paths[i])) == -1)
 			err(KP_EXIT_OSERR, NULL);
-	if ((store = store_open(&choice, storedir, msg, sizeof(msg),
-	    &status)) == NULL)
-		errx(status, "%s", msg);
-	if (choice.gcroots) {
-		if ((store = store_gcroots_open(store, choice.sessions,
-		    s.sweep_min_age, o.verbose, msg, sizeof(msg))) == NULL)
-			errx(KP_EXIT_UNREACHABLE, "%s", msg);
-		/* Our children's sweeps must never take our session. */
-		if (setenv("KEEP_PATHS_SESSION", store_gcroots_session(store),
-		    1) == -1)
-			err(KP_EXIT_OSERR, NULL);
-	}
+	store = open_stores(&o, choices, storedir, &s);
 
 	lc.parent_fd = o.fd;
 	lc.quiet = s.quiet;
 	lc.command = o.command;
 	lc.storedir = storedir;
-	lc.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	lc.connect_timeout_ms = (int)s.connect_timeout * 1000;
 	status = loop_run(store, &initial, &lc, &signo);
 
 	batch_free(&initial);

@@ -139,7 +139,11 @@ store_failed(struct loop *l, int status)
 		    roots, roots == 1 ? "" : "s",
 		    roots == 1 ? "it" : "them");
 		if (l->cfg->command == NULL) {
-			buf_printf(&l->out, "lost\n");
+			if (l->store->failed != NULL)
+				buf_printf(&l->out, "lost %s\n",
+				    l->store->failed);
+			else
+				buf_printf(&l->out, "lost\n");
 			flush_replies(l, FINAL_FLUSH_MS);
 		}
 	}
@@ -184,9 +188,13 @@ check_command_paths(struct loop *l)
 	for (i = 0; i < l->inflight.n; i++) {
 		r = &l->inflight.req[i];
 		if (r->reply == REPLY_MISSING)
-			warnx("%s: not valid", r->path);
+			warnx("%s: not valid%s%s", r->path,
+			    r->store != NULL ? " on " : "",
+			    r->store != NULL ? r->store : "");
 		else if (r->reply == REPLY_ERROR)
-			warnx("%s: %s", request_input(r), r->why);
+			warnx("%s: %s%s%s", request_input(r),
+			    r->store != NULL ? r->store : "",
+			    r->store != NULL ? ": " : "", r->why);
 		refused |= r->reply != REPLY_OK;
 	}
 	return refused ? KP_EXIT_REFUSED : LOOP_GO;
@@ -240,9 +248,9 @@ dispatch(struct loop *l)
 }
 
 static int
-on_store(struct loop *l, short revents)
+on_store(struct loop *l, const struct pollfd *pfd)
 {
-	int status = l->store->ops->handle(l->store, revents);
+	int status = l->store->ops->handle(l->store, pfd);
 
 	if (status == STORE_DONE)
 		return batch_done(l);
@@ -352,15 +360,20 @@ on_signals(struct loop *l)
 	return LOOP_GO;
 }
 
-enum { PFD_SIGNAL, PFD_STORE, PFD_PARENT, PFD_STDOUT, PFD_COUNT };
+/* The store's pollfds come last: it may fill in several. */
+enum { PFD_SIGNAL, PFD_PARENT, PFD_STDOUT, PFD_STORE,
+    PFD_COUNT = PFD_STORE + STORE_POLLFDS_MAX };
 
 static void
 fill_pollfds(struct loop *l, struct pollfd *pfd)
 {
+	size_t i;
+
 	memset(pfd, 0, PFD_COUNT * sizeof(*pfd));
+	for (i = PFD_STORE; i < PFD_COUNT; i++)
+		pfd[i].fd = -1;
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
-	pfd[PFD_STORE].fd = -1;
 	if (l->store != NULL)
 		l->store->ops->pollfd(l->store, &pfd[PFD_STORE]);
 	pfd[PFD_PARENT].fd = l->parent_fd;
@@ -396,7 +409,19 @@ poll_timeout(struct loop *l, long deadline)
 	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
-/* The store's wakeup time came with its fd quiet. */
+/* Something happened on one of the store's fds. */
+static int
+store_polled(const struct pollfd *pfd)
+{
+	size_t i;
+
+	for (i = PFD_STORE; i < PFD_COUNT; i++)
+		if (pfd[i].revents != 0)
+			return 1;
+	return 0;
+}
+
+/* The store's wakeup time came with its fds quiet. */
 static int
 store_woken(struct loop *l)
 {
@@ -430,8 +455,8 @@ run(struct loop *l)
 		}
 		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
 			return rc;
-		if ((pfd[PFD_STORE].revents || store_woken(l)) &&
-		    (rc = on_store(l, pfd[PFD_STORE].revents)) != LOOP_GO)
+		if (l->store != NULL && (store_polled(pfd) || store_woken(l)) &&
+		    (rc = on_store(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&
 		    (rc = on_parent(l, pfd[PFD_PARENT].revents)) != LOOP_GO)

@@ -128,14 +128,19 @@ request_input(const struct request *r)
 int
 request_format_reply(struct buf *out, const struct request *r, int quiet)
 {
+	const char *store = r->store != NULL ? r->store : "";
+	const char *sp = r->store != NULL ? " " : "";
+	const char *colon = r->store != NULL ? ": " : "";
+
 	switch (r->reply) {
 	case REPLY_OK:
-		return quiet ? 0 : buf_printf(out, "ok %s\n", r->path);
+		return quiet ? 0 : buf_printf(out, "ok %s%s%s\n", r->path, sp,
+		    store);
 	case REPLY_MISSING:
-		return buf_printf(out, "missing %s\n", r->path);
+		return buf_printf(out, "missing %s%s%s\n", r->path, sp, store);
 	case REPLY_ERROR:
-		return buf_printf(out, "error %s: %s\n", request_input(r),
-		    r->why);
+		return buf_printf(out, "error %s: %s%s%s\n", request_input(r),
+		    store, colon, r->why);
 	case REPLY_PENDING:
 		break;
 	}

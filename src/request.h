@@ -2,10 +2,12 @@
  * request: one request line in, one reply line out.
  *
  * A request is a path: a store path, a path inside one, or a symlink into
- * the store.  Its reply is exactly one line:
+ * the store.  Its reply is exactly one line per store:
  *	ok STOREPATH		rooted, and valid
  *	missing STOREPATH	rooted, but not valid (yet, or any more)
  *	error INPUT: REASON	nothing rooted for this line
+ * and with several stores, each line names its store:
+ *	ok STOREPATH STORE, missing STOREPATH STORE, error INPUT: STORE: REASON
  */
 #ifndef KP_REQUEST_H
 #define KP_REQUEST_H
@@ -29,6 +31,8 @@ struct request {
 				   it is the same as path */
 	char		*path;	/* canonical store path; NULL if refused */
 	char		*why;	/* REPLY_ERROR: the reason */
+	const char	*store;	/* of several stores, the one this reply is
+				   from; NULL if only one */
 	enum reply_kind	 reply;
 };
 

@@ -15,7 +15,9 @@
 #include "store.h"
 #include "store_daemon.h"
 #include "store_local.h"
+#include "ssh_command.h"
 #include "storepath.h"
+#include "transport.h"
 
 #define NIX_STATE_DIR_DEFAULT	"/nix/var/nix"
 #define NIX_STORE_DIR_DEFAULT	"/nix/store"
@@ -165,6 +167,23 @@ choose_chroot(const char *dir, struct store_choice *c, const char *why,
 	return choose_local(uri, c, why, err, errlen);
 }
 
+/* "ssh-ng://...": checked now, so that --print-store shows its errors. */
+static int
+choose_ssh(const char *uri, struct store_choice *c, const char *why,
+    char *err, size_t errlen)
+{
+	struct ssh_command cmd;
+
+	if (ssh_command_build(uri, &cmd, err, errlen) == -1)
+		return -1;
+	ssh_command_free(&cmd);
+	if (choice_set(c, STORE_KIND_SSH, uri, "%s", why) == -1) {
+		snprintf(err, errlen, "%s: URI too long", uri);
+		return -1;
+	}
+	return 0;
+}
+
 /* Nix's "auto": the local store if we may write its state directory. */
 static int
 choose_auto(struct store_choice *c, char *err, size_t errlen)
@@ -242,13 +261,20 @@ store_choose(const char *uri, struct store_choice *c, char *err,
 		rc = choice_set(c, STORE_KIND_DAEMON, uri + 7, "%s", why);
 	else if (strcmp(uri, "local") == 0 || strncmp(uri, "local?", 6) == 0)
 		return choose_local(uri, c, why, err, errlen);
+	else if (strncmp(uri, "ssh-ng://", 9) == 0)
+		return choose_ssh(uri, c, why, err, errlen);
+	else if (strncmp(uri, "ssh://", 6) == 0) {
+		snprintf(err, errlen, "%s: ssh:// stores (nix-store --serve) "
+		    "cannot hold temporary roots; use ssh-ng://", uri);
+		return -1;
+	}
 	else if (strchr(uri, '/') != NULL && strstr(uri, "://") == NULL &&
 	    strchr(uri, '?') == NULL)
 		return choose_chroot(uri, c, why, err, errlen);
 	else {
 		snprintf(err, errlen, "%s: unsupported store (use auto, daemon, "
-		    "unix:///path/to/socket, local, local?root=/DIR, /DIR or gcroots)",
-		    uri);
+		    "unix:///path/to/socket, local, local?root=/DIR, /DIR, "
+		    "ssh-ng://[USER@]HOST[:PORT] or gcroots)", uri);
 		return -1;
 	}
 	if (rc == -1 && *err == '\0')
@@ -256,17 +282,62 @@ store_choose(const char *uri, struct store_choice *c, char *err,
 	return rc;
 }
 
+/* A daemon over ssh: the worker protocol on ssh's stdin and stdout. */
+static struct store *
+open_ssh(const char *uri, const char *storedir, char *err, size_t errlen)
+{
+	struct ssh_command cmd;
+	struct transport t;
+	int rc;
+
+	if (ssh_command_build(uri, &cmd, err, errlen) == -1)
+		return NULL;
+	rc = transport_spawn(&t, cmd.argv, err, errlen);
+	ssh_command_free(&cmd);
+	return rc == 0 ? store_daemon_open(&t, uri, storedir, err, errlen) :
+	    NULL;
+}
+
 struct store *
 store_open(const struct store_choice *c, const char *storedir, char *err,
     size_t errlen, int *status)
 {
-	struct store *s;
+	struct transport t;
+	struct store *s = NULL;
 
-	if (c->kind == STORE_KIND_LOCAL)
+	switch (c->kind) {
+	case STORE_KIND_LOCAL:
 		s = store_local_open(c->where, storedir, err, errlen);
-	else
-		s = store_daemon_open(c->where, storedir, err, errlen);
+		break;
+	case STORE_KIND_DAEMON:
+		if (transport_unix_open(&t, c->where, err, errlen) == 0)
+			s = store_daemon_open(&t, c->where, storedir, err,
+			    errlen);
+		break;
+	case STORE_KIND_SSH:
+		s = open_ssh(c->where, storedir, err, errlen);
+		break;
+	}
 	if (s == NULL)
 		*status = EX_UNAVAILABLE;
 	return s;
+}
+
+void
+store_choice_print(FILE *f, const struct store_choice *c)
+{
+	static const char *const kinds[] = { "daemon", "local", "ssh-ng" };
+	struct ssh_command cmd;
+	char *text = NULL, err[256];
+
+	if (c->gcroots)
+		fprintf(f, "gcroots %s over ", c->sessions);
+	fprintf(f, "%s %s (%s)", kinds[c->kind], c->where, c->why);
+	if (c->kind == STORE_KIND_SSH &&
+	    ssh_command_build(c->where, &cmd, err, sizeof(err)) == 0) {
+		text = ssh_command_text(&cmd);
+		ssh_command_free(&cmd);
+	}
+	fprintf(f, "%s%s\n", text != NULL ? ": " : "", text != NULL ? text : "");
+	free(text);
 }

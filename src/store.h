@@ -9,6 +9,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "request.h"
 
@@ -23,22 +24,34 @@ enum store_status {
 
 #define STORE_ERROR_MAX	1024
 
+/* Stores in one session (--store given more than once). */
+#define STORE_MAX	8
+/* The most pollfds one store fills in: one for each of its stores. */
+#define STORE_POLLFDS_MAX	STORE_MAX
+
 struct store {
 	const struct store_ops	*ops;
 	char			 error[STORE_ERROR_MAX]; /* set on failure */
+	const char		*failed; /* of several stores, the one that
+					    failed; NULL if only one */
 };
 
 struct store_ops {
-	/* Fills in the fd and events to poll; fd -1 for none. */
-	void	(*pollfd)(struct store *, struct pollfd *);
+	/*
+	 * Fills in the fds and events to poll (fd -1: none), at most
+	 * STORE_POLLFDS_MAX; returns how many.
+	 */
+	size_t	(*pollfd)(struct store *, struct pollfd *);
 	/*
 	 * When handle() must be called even if the fd stays quiet: a time
 	 * on xio_now_ms()'s clock, or -1 for never.
 	 */
 	long	(*wakeup)(struct store *);
-	/* Makes progress on revents (0: the wakeup time came); returns a
-	 * store_status. */
-	int	(*handle)(struct store *, short revents);
+	/*
+	 * Makes progress on the revents of the pollfds it filled in (all 0:
+	 * the wakeup time came); returns a store_status.
+	 */
+	int	(*handle)(struct store *, const struct pollfd *);
 	/* Returns 1 once the store takes batches. */
 	int	(*ready)(struct store *);
 	/*
@@ -56,12 +69,14 @@ struct store_ops {
 enum store_kind {
 	STORE_KIND_DAEMON,	/* a nix-daemon over its unix socket */
 	STORE_KIND_LOCAL,	/* the store's own temp-roots file */
+	STORE_KIND_SSH,		/* a nix-daemon --stdio over ssh */
 };
 
 /* Which back end a store URI names, where it is, and why. */
 struct store_choice {
 	enum store_kind	 kind;
-	char		 where[1024];	/* the socket, or the state dir */
+	char		 where[1024];	/* the socket, the state dir, or the
+					   ssh-ng:// URI */
 	char		 why[1200];	/* for --print-store and -v */
 	int		 gcroots;	/* also durable session roots */
 	char		 sessions[1024]; /* their sessions root */
@@ -69,7 +84,8 @@ struct store_choice {
 
 /*
  * Chooses the back end for uri ("auto", "daemon", "unix://PATH", "local",
- * "local?root=DIR&state=DIR", or a chroot store's DIR), as Nix does;
+ * "local?root=DIR&state=DIR", a chroot store's DIR, or
+ * "ssh-ng://[USER@]HOST[:PORT][?PARAMS]"), as Nix does;
  * "auto" reads NIX_REMOTE and NIX_STATE_DIR.  "gcroots" and
  * "gcroots?dir=DIR" choose as "auto" does, with durable session roots on
  * top.  Returns 0, or -1 with a message in err.
@@ -83,6 +99,9 @@ int	store_choose(const char *uri, struct store_choice *, char *err,
  */
 struct store *store_open(const struct store_choice *, const char *storedir,
 	    char *err, size_t errlen, int *status);
+
+/* One line: the back end, where, why, and for ssh-ng the command. */
+void	store_choice_print(FILE *, const struct store_choice *);
 
 /* For back ends: sets the store's error message; returns status. */
 int	store_fail(struct store *, int status, const char *fmt, ...)

@@ -18,8 +18,6 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -31,12 +29,15 @@
 
 #include "rootset.h"
 #include "store_daemon.h"
+#include "transport.h"
 #include "worker_proto.h"
 #include "xio.h"
 
 /* How long closing waits for the daemon worker to hang up (and so to
  * have dropped the roots). */
 #define HANGUP_WAIT_MS	1000
+/* How long a lost connection waits for ssh's exit status, to report it. */
+#define CHILD_EXIT_WAIT_MS	500
 
 /* Paths per QueryValidPaths, so no single reply grows large. */
 #define QUERY_CHUNK	4096
@@ -63,10 +64,10 @@ struct expect {
 
 struct store_daemon {
 	struct store	 store;
-	int		 fd;
+	struct transport t;
 	unsigned	 version;	/* negotiated: obeyed everywhere */
 	char		*storedir;
-	char		*socket_path;
+	char		*name;		/* the socket, or the store URI */
 	struct buf	 in;
 	struct buf	 out;
 	struct expect	*expect;
@@ -131,13 +132,13 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	*status = STORE_PROTOCOL;
 	if (magic != WP_MAGIC_2) {
 		store_fail(&d->store, STORE_PROTOCOL, "%s: not a Nix daemon "
-		    "(bad magic number)", d->socket_path);
+		    "(bad magic number)", d->name);
 		return WP_OK;
 	}
 	if (WP_MAJOR(v) != 1 || WP_MINOR(v) >= WP_GUIX_MINOR) {
 		store_fail(&d->store, STORE_PROTOCOL, "%s: daemon speaks protocol "
 		    "%u.%u, keep-paths speaks 1.%u to 1.%u",
-		    d->socket_path, (unsigned)WP_MAJOR(v),
+		    d->name, (unsigned)WP_MAJOR(v),
 		    (unsigned)WP_MINOR(v), WP_MINOR(WP_MIN_VERSION),
 		    WP_MINOR(WP_CLIENT_VERSION));
 		return WP_OK;
@@ -145,7 +146,7 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	if (v < WP_MIN_VERSION) {
 		store_fail(&d->store, STORE_PROTOCOL, "%s: daemon protocol 1.%u is "
 		    "older than 1.%u, the oldest keep-paths speaks (Nix 2.8)",
-		    d->socket_path, (unsigned)WP_MINOR(v),
+		    d->name, (unsigned)WP_MINOR(v),
 		    WP_MINOR(WP_MIN_VERSION));
 		return WP_OK;
 	}
@@ -387,44 +388,55 @@ parse_input(struct store_daemon *d)
 	return STORE_BUSY;
 }
 
+/*
+ * The connection ended; why is an errno text, or NULL at end of file.
+ * With ssh at the other end, its exit status says more than either.
+ */
 static int
 closed(struct store_daemon *d, const char *why)
 {
+	char end[256];
+
+	if (why == NULL || d->t.child != -1)
+		why = transport_end(&d->t, CHILD_EXIT_WAIT_MS, !d->ready, end,
+		    sizeof(end));
 	if (!d->ready)
-		return store_fail(&d->store, STORE_UNREACHABLE, "%s: the daemon closed the "
-		    "connection during the handshake: %s", d->socket_path,
+		return store_fail(&d->store, STORE_UNREACHABLE, "%s: the "
+		    "connection closed during the handshake: %s", d->name,
 		    why);
-	return store_fail(&d->store, STORE_CLOSED, "connection to the daemon at %s "
-	    "lost: %s", d->socket_path, why);
+	return store_fail(&d->store, STORE_CLOSED, "%s: connection to the "
+	    "daemon lost: %s", d->name, why);
 }
 
-static void
+static size_t
 daemon_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 
-	pfd->fd = d->fd;
+	pfd->fd = d->t.fd;
 	pfd->events = POLLIN | (buf_used(&d->out) > 0 ? POLLOUT : 0);
+	return 1;
 }
 
 static int
-daemon_handle(struct store *s, short revents)
+daemon_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
+	short revents = pfd->revents;
 	ssize_t n;
 	int status;
 
 	/* Read first: what the daemon said explains a failed write. */
 	if (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
-		if ((n = buf_read_fd(&d->in, d->fd, READ_CHUNK)) == 0)
-			return closed(d, "end of file");
+		if ((n = buf_read_fd(&d->in, d->t.fd, READ_CHUNK)) == 0)
+			return closed(d, NULL);
 		if (n == -1 && errno != EAGAIN)
 			return closed(d, strerror(errno));
 		if ((status = parse_input(d)) != STORE_BUSY)
 			return status;
 	}
 	if ((revents & POLLOUT) &&
-	    buf_write_fd(&d->out, d->fd, SIZE_MAX) == -1 && errno != EAGAIN)
+	    buf_write_fd(&d->out, d->t.fd, SIZE_MAX) == -1 && errno != EAGAIN)
 		return closed(d, strerror(errno));
 	return STORE_BUSY;
 }
@@ -508,39 +520,17 @@ daemon_roots(struct store *s)
  * not waited for beyond HANGUP_WAIT_MS.
  */
 static void
-await_hangup(int fd)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	long deadline = xio_now_ms() + HANGUP_WAIT_MS, left;
-	char sink[READ_CHUNK];
-	ssize_t n;
-
-	if (shutdown(fd, SHUT_WR) == -1)
-		return;
-	while ((left = deadline - xio_now_ms()) > 0) {
-		if (poll(&pfd, 1, (int)left) <= 0)
-			return;
-		if ((n = xio_read(fd, sink, sizeof(sink))) == 0 ||
-		    (n == -1 && errno != EAGAIN))
-			return;
-	}
-}
-
-static void
 daemon_close(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	if (d->fd != -1) {
-		await_hangup(d->fd);
-		close(d->fd);
-	}
+	transport_close(&d->t, HANGUP_WAIT_MS);
 	rootset_free(&d->roots);
 	buf_free(&d->in);
 	buf_free(&d->out);
 	free(d->expect);
 	free(d->root_error);
 	free(d->storedir);
-	free(d->socket_path);
+	free(d->name);
 	free(d);
 }
 
@@ -553,40 +543,21 @@ static const struct store_ops daemon_ops = {
 	.close = daemon_close,
 };
 
-static int
-connect_daemon(const char *path, char *err, size_t errlen)
-{
-	const char *hint = "";
-	int fd;
-
-	if ((fd = xio_connect_unix(path)) == -1) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			hint = " (is nix-daemon running?)";
-		else if (errno == EAGAIN)
-			hint = " (the daemon takes no new connections)";
-		snprintf(err, errlen, "%s: %s%s", path, strerror(errno), hint);
-		return -1;
-	}
-	return fd;
-}
-
 struct store *
-store_daemon_open(const char *socket_path, const char *storedir, char *err,
-    size_t errlen)
+store_daemon_open(struct transport *t, const char *name,
+    const char *storedir, char *err, size_t errlen)
 {
 	struct store_daemon *d;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		transport_close(t, 0);
 		return NULL;
 	}
 	d->store.ops = &daemon_ops;
-	if ((d->fd = connect_daemon(socket_path, err, errlen)) == -1) {
-		daemon_close(&d->store);
-		return NULL;
-	}
+	d->t = *t;
 	if ((d->storedir = strdup(storedir)) == NULL ||
-	    (d->socket_path = strdup(socket_path)) == NULL ||
+	    (d->name = strdup(name)) == NULL ||
 	    wp_put_hello(&d->out) == -1 ||
 	    expect_push(d, EXPECT_HELLO, NULL) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));

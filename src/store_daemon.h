@@ -1,6 +1,7 @@
 /*
- * store_daemon: the Nix daemon back end.  Roots are temporary roots of
- * the daemon worker serving our connection; closing it releases them.
+ * store_daemon: the Nix daemon back end, over a unix socket or ssh.  Roots
+ * are temporary roots of the daemon worker serving our connection;
+ * closing it releases them.
  */
 #ifndef KP_STORE_DAEMON_H
 #define KP_STORE_DAEMON_H
@@ -9,11 +10,15 @@
 
 #include "store.h"
 
+struct transport;
+
 /*
- * Connects to the daemon socket and starts the handshake (it completes in
- * handle()).  Returns the store, or NULL with a message in err.
+ * Takes over the open transport t (a daemon socket, or ssh ... --stdio)
+ * and starts the handshake; it completes in handle().  name (the socket
+ * or the store URI) is for messages.  Returns the store, or NULL with a
+ * message in err (t is closed then too).
  */
-struct store *store_daemon_open(const char *socket_path, const char *storedir,
-	    char *err, size_t errlen);
+struct store *store_daemon_open(struct transport *t, const char *name,
+	    const char *storedir, char *err, size_t errlen);
 
 #endif

@@ -36,12 +36,12 @@ inner_status(struct store_gcroots *g, int status)
 	return status;
 }
 
-static void
+static size_t
 gcroots_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	g->inner->ops->pollfd(g->inner, pfd);
+	return g->inner->ops->pollfd(g->inner, pfd);
 }
 
 static long
@@ -54,11 +54,11 @@ gcroots_wakeup(struct store *s)
 }
 
 static int
-gcroots_handle(struct store *s, short revents)
+gcroots_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return inner_status(g, g->inner->ops->handle(g->inner, revents));
+	return inner_status(g, g->inner->ops->handle(g->inner, pfd));
 }
 
 static int

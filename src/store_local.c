@@ -294,7 +294,7 @@ create_file(struct store_local *l)
 	}
 }
 
-static void
+static size_t
 local_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_local *l = (struct store_local *)s;
@@ -309,6 +309,7 @@ local_pollfd(struct store *s, struct pollfd *pfd)
 		pfd->events = POLLIN;
 	}
 	l->polled_fd = pfd->fd;
+	return 1;
 }
 
 static long
@@ -334,9 +335,10 @@ on_timer(struct store_local *l)
 }
 
 static int
-local_handle(struct store *s, short revents)
+local_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_local *l = (struct store_local *)s;
+	short revents = pfd->revents;
 	int status = STORE_BUSY;
 
 	if (revents != 0 && l->polled_fd == l->watch_fd)

@@ -216,3 +216,70 @@ gc_resume() {
 	wait "$gcpid"
 	gcpid=
 }
+
+# A "remote host" for ssh-ng:// tests: sshd on 127.0.0.1 at a free high
+# port, with a throwaway host key and client key, serving a second store
+# (a chroot store at $KP_REMOTE with the same logical store directory) to
+# "nix-daemon --stdio".  Sets KP_SSH (the store URI), KP_SSH_PORT and
+# NIX_SSHOPTS; kp_sshd_stop stops it by pid.  Needs root (sshd).
+kp_sshd_start() {
+	local d="$BATS_FILE_TMPDIR/ssh" port i
+	export KP_REMOTE="$BATS_FILE_TMPDIR/remote"
+	mkdir -p "$d" "$KP_REMOTE" /run/sshd
+	chmod 700 "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
+	cp "$d/client_key.pub" "$d/authorized_keys"
+	for i in $(seq 20); do
+		port=$((20000 + RANDOM % 40000))
+		cat >"$d/sshd_config" <<-CONF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $d/host_key
+		AuthorizedKeysFile $d/authorized_keys
+		PidFile $d/sshd.pid
+		StrictModes no
+		UsePAM no
+		UseDNS no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		PermitRootLogin prohibit-password
+		SetEnv NIX_STORE_DIR=$NIX_STORE_DIR NIX_CONF_DIR=$NIX_CONF_DIR NIX_REMOTE=$KP_REMOTE NIX_STATE_DIR=$KP_REMOTE/nix/var/nix NIX_LOG_DIR=$KP_REMOTE/nix/var/log/nix
+		CONF
+		rm -f "$d/sshd.pid"
+		/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" 3>&- &&
+		    kp_wait_until -s "$d/sshd.pid" && break
+	done
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")" \
+	    >"$d/known_hosts"
+	export KP_SSH_PORT=$port KP_SSH="ssh-ng://root@127.0.0.1:$port"
+	export NIX_SSHOPTS="-F /dev/null -i $d/client_key -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$d/known_hosts -o StrictHostKeyChecking=yes"
+}
+
+kp_sshd_stop() {
+	local pid
+	pid=$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	kp_wait_gone "$pid"
+}
+
+# The remote store's nix-store: the chroot store, in-process.
+remote_nix_store() {
+	NIX_REMOTE="$KP_REMOTE" nix-store "$@"
+}
+
+# Adds a fresh file to the remote store (unrooted); prints its path.
+remote_add() {
+	local f="$BATS_TEST_TMPDIR/$1"
+	printf '%s\n' "${2:-$1 $RANDOM $RANDOM}" >"$f"
+	remote_nix_store --add "$f"
+}
+
+remote_gc() {
+	remote_nix_store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+}
+
+# Succeeds if the remote store has the store path (by its logical name).
+remote_has() {
+	[ -e "$KP_REMOTE/nix/store/${1##*/}" ]
+}

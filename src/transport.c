@@ -1,0 +1,194 @@
+/*
+ * transport: a unix socket, or a child's stdin and stdout on a
+ * socketpair.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport.h"
+#include "xio.h"
+
+/* How long a child that did not exit with its stdin closed gets after
+ * SIGTERM. */
+#define TERM_WAIT_MS	1000
+
+int
+transport_unix_open(struct transport *t, const char *path, char *err,
+    size_t errlen)
+{
+	const char *hint = "";
+
+	t->child = -1;
+	t->reaped = 0;
+	t->program[0] = '\0';
+	if ((t->fd = xio_connect_unix(path)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			hint = " (is nix-daemon running?)";
+		else if (errno == EAGAIN)
+			hint = " (the daemon takes no new connections)";
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno), hint);
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: stdin and stdout on sock, signals as a fresh process
+ * would have them but for ^C; never returns. */
+static void
+exec_child(int sock, char *const argv[])
+{
+	sigset_t none;
+	int saved;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	if (dup2(sock, STDIN_FILENO) == -1 || dup2(sock, STDOUT_FILENO) == -1)
+		_exit(127);
+	execvp(argv[0], argv);
+	saved = errno;
+	dprintf(STDERR_FILENO, "%s: %s: %s\n", getprogname(), argv[0],
+	    strerror(saved));
+	_exit(saved == ENOENT ? 127 : 126);
+}
+
+int
+transport_spawn(struct transport *t, char *const argv[], char *err,
+    size_t errlen)
+{
+	int sv[2];
+
+	t->fd = -1;
+	t->child = -1;
+	t->reaped = 0;
+	strlcpy(t->program, argv[0], sizeof(t->program));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if ((t->child = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (t->child == 0)
+		exec_child(sv[1], argv);
+	close(sv[1]);
+	t->fd = sv[0];
+	/* Our end only: the child's stdin and stdout stay blocking. */
+	if (xio_set_nonblock(t->fd) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		transport_close(t, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reaps the child if it exits within wait_ms.  Returns 1 once reaped. */
+static int
+reap(struct transport *t, int wait_ms)
+{
+	struct timespec tick = { 0, 10 * 1000000L };
+	long deadline = xio_now_ms() + wait_ms;
+	pid_t pid;
+
+	if (t->child == -1 || t->reaped)
+		return 1;
+	for (;;) {
+		pid = waitpid(t->child, &t->wstatus, WNOHANG);
+		if (pid == t->child || (pid == -1 && errno != EINTR)) {
+			/* ECHILD: someone reaped it for us; it is gone. */
+			t->reaped = 1;
+			if (pid == -1)
+				t->wstatus = 0;
+			return 1;
+		}
+		if (xio_now_ms() >= deadline)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* What ssh's exit statuses usually mean while it connects. */
+static const char *
+exit_hint(const struct transport *t)
+{
+	if (strcmp(t->program, "ssh") != 0)
+		return "";
+	switch (WEXITSTATUS(t->wstatus)) {
+	case 255:
+		return " (ssh could not connect or log in; see its message)";
+	case 127:
+		return " (the remote program was not found on the host)";
+	default:
+		return "";
+	}
+}
+
+const char *
+transport_end(struct transport *t, int wait_ms, int connecting, char *buf,
+    size_t len)
+{
+	if (t->child == -1 || !reap(t, wait_ms))
+		snprintf(buf, len, "end of file");
+	else if (WIFSIGNALED(t->wstatus))
+		snprintf(buf, len, "%s was killed by signal %d", t->program,
+		    WTERMSIG(t->wstatus));
+	else
+		snprintf(buf, len, "%s exited with status %d%s", t->program,
+		    WEXITSTATUS(t->wstatus), connecting ? exit_hint(t) : "");
+	return buf;
+}
+
+/* Drains what the far end still sends until it hangs up. */
+static void
+await_hangup(int fd, int wait_ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	long deadline = xio_now_ms() + wait_ms, left;
+	char sink[4096];
+	ssize_t n;
+
+	while ((left = deadline - xio_now_ms()) > 0) {
+		if (poll(&pfd, 1, (int)left) <= 0)
+			return;
+		if ((n = xio_read(fd, sink, sizeof(sink))) == 0 ||
+		    (n == -1 && errno != EAGAIN))
+			return;
+	}
+}
+
+void
+transport_close(struct transport *t, int wait_ms)
+{
+	if (t->fd != -1) {
+		if (shutdown(t->fd, SHUT_WR) == 0)
+			await_hangup(t->fd, wait_ms);
+		close(t->fd);
+		t->fd = -1;
+	}
+	if (t->child == -1 || reap(t, wait_ms))
+		return;
+	kill(t->child, SIGTERM);
+	if (!reap(t, TERM_WAIT_MS)) {
+		kill(t->child, SIGKILL);
+		while (waitpid(t->child, &t->wstatus, 0) == -1 &&
+		    errno == EINTR)
+			;
+		t->reaped = 1;
+	}
+}

@@ -1,0 +1,55 @@
+/*
+ * transport: the byte stream a worker-protocol connection runs over.
+ * Either a unix socket to a nix-daemon, or the stdin and stdout of a child
+ * (ssh HOST nix-daemon --stdio), joined into one socket with socketpair(2)
+ * so that both transports are a single non-blocking, close-on-exec fd
+ * that can be half-closed.
+ */
+#ifndef KP_TRANSPORT_H
+#define KP_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct transport {
+	int	 fd;		/* -1 once closed */
+	pid_t	 child;		/* the command at the other end, or -1 */
+	int	 wstatus;	/* its wait status, once reaped */
+	int	 reaped;
+	char	 program[64];	/* the child's, for messages */
+};
+
+/*
+ * Connects to the daemon socket at path without waiting.  Returns 0, or -1
+ * with a message naming path in err.
+ */
+int	transport_unix_open(struct transport *, const char *path, char *err,
+	    size_t errlen);
+
+/*
+ * Starts argv (looked up in PATH) with its stdin and stdout on our
+ * socket and its stderr ours, so that its prompts and errors reach the
+ * user.  It ignores SIGINT and SIGQUIT: ^C on the terminal ends
+ * keep-paths, which releases the roots, and not the connection under it.
+ * Returns 0, or -1 with a message in err.
+ */
+int	transport_spawn(struct transport *, char *const argv[], char *err,
+	    size_t errlen);
+
+/*
+ * Says how the far end went away, for "connection lost" messages: a
+ * child's exit status once it is reaped (waiting at most wait_ms), with
+ * what it likely means if it ended while connecting; or "end of file".
+ * Writes into buf; returns buf.
+ */
+const char *transport_end(struct transport *, int wait_ms, int connecting,
+	    char *buf, size_t len);
+
+/*
+ * Half-closes, waits up to wait_ms for the far end to hang up (a worker
+ * drops its roots as it exits), closes, and reaps the child, killing it
+ * if it is still there.
+ */
+void	transport_close(struct transport *, int wait_ms);
+
+#endif
