@@ -22,8 +22,8 @@ struct parse_state {
 	char		 why[256];	/* the first error */
 };
 
-static int
-parse_bool(const char *value, int *out)
+int
+conf_parse_bool(const char *value, int *out)
 {
 	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
 	    strcmp(value, "1") == 0)
@@ -122,7 +122,7 @@ conf_handler(void *user, const char *section, const char *key,
 			return 0;
 		}
 	} else if (strcmp(key, "quiet") == 0) {
-		if (parse_bool(value, &s->quiet) == -1) {
+		if (conf_parse_bool(value, &s->quiet) == -1) {
 			snprintf(ps->why, sizeof(ps->why), "quiet: '%s' is "
 			    "not yes or no", value);
 			return 0;

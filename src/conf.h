@@ -30,6 +30,9 @@ struct settings {
  */
 long	conf_parse_duration(const char *);
 
+/* yes/true/1 or no/false/0 into *out.  Returns 0, or -1 if neither. */
+int	conf_parse_bool(const char *, int *out);
+
 /* A connect-timeout: a duration from 1s to 1d.  Returns seconds, or -1. */
 long	conf_parse_connect_timeout(const char *);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "ssh_command.h"
 
 #define SCHEME		"ssh-ng://"
@@ -23,18 +24,24 @@ struct ssh_params {
 	int	 compress;
 };
 
-static int
+/* Appends a copy of word; a failure sticks in c->nomem, so that a run of
+ * pushes needs one check. */
+static void
 argv_push(struct ssh_command *c, const char *word)
 {
 	char **argv;
 
-	if ((argv = reallocarray(c->argv, c->argc + 2, sizeof(*argv))) == NULL)
-		return -1;
+	if (c->nomem)
+		return;
+	if ((argv = reallocarray(c->argv, c->argc + 2, sizeof(*argv))) == NULL ||
+	    (argv[c->argc] = strdup(word)) == NULL) {
+		if (argv != NULL)
+			c->argv = argv;
+		c->nomem = 1;
+		return;
+	}
 	c->argv = argv;
-	if ((argv[c->argc] = strdup(word)) == NULL)
-		return -1;
 	argv[++c->argc] = NULL;
-	return 0;
 }
 
 /* A word quoted for sh, if it needs quoting.  New string. */
@@ -66,21 +73,24 @@ shell_quote(const char *s)
 /*
  * Splits s into words as sh would, without expansions: blanks separate,
  * '...' is literal, "..." keeps \\ \" \$ \` escapes, \ quotes one byte.
- * Returns 0, or -1 with a message in err.
+ * Returns 0, or -1 with a message in err; running out of memory sticks in
+ * c->nomem.
  */
 static int
 split_words(struct ssh_command *c, const char *s, char *err, size_t errlen)
 {
 	char *word, *w, quote;
-	int in_word = 0, rc = -1;
+	int in_word = 0;
 
-	if ((word = w = malloc(strlen(s) + 1)) == NULL)
-		goto oom;
+	if ((word = w = malloc(strlen(s) + 1)) == NULL) {
+		c->nomem = 1;
+		return 0;
+	}
 	for (; *s != '\0'; s++) {
 		if (*s == ' ' || *s == '\t' || *s == '\n') {
 			*w = '\0';
-			if (in_word && argv_push(c, word) == -1)
-				goto oom;
+			if (in_word)
+				argv_push(c, word);
 			in_word = 0;
 			w = word;
 			continue;
@@ -98,7 +108,8 @@ split_words(struct ssh_command *c, const char *s, char *err, size_t errlen)
 			if (*s == '\0') {
 				snprintf(err, errlen, "NIX_SSHOPTS: unterminated "
 				    "%c quote", quote);
-				goto out;
+				free(word);
+				return -1;
 			}
 			if (quote == '"' && *s == '\\' && s[1] != '\0' &&
 			    strchr("\\\"$`", s[1]) != NULL)
@@ -107,15 +118,10 @@ split_words(struct ssh_command *c, const char *s, char *err, size_t errlen)
 		}
 	}
 	*w = '\0';
-	if (in_word && argv_push(c, word) == -1)
-		goto oom;
-	rc = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "%s", strerror(ENOMEM));
-out:
+	if (in_word)
+		argv_push(c, word);
 	free(word);
-	return rc;
+	return 0;
 }
 
 static int
@@ -145,20 +151,6 @@ percent_decode(char *s)
 		s += 2;
 	}
 	*out = '\0';
-	return 0;
-}
-
-static int
-parse_bool(const char *v, int *out)
-{
-	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-	    strcmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
-	    strcmp(v, "no") == 0)
-		*out = 0;
-	else
-		return -1;
 	return 0;
 }
 
@@ -203,7 +195,7 @@ parse_params(char *q, struct ssh_params *p, char *err, size_t errlen)
 		else if (strcmp(key, "ssh-key") == 0)
 			p->key = *value != '\0' ? value : NULL;
 		else if (strcmp(key, "compress") == 0) {
-			if (parse_bool(value, &p->compress) == -1) {
+			if (conf_parse_bool(value, &p->compress) == -1) {
 				snprintf(err, errlen, "compress: \"%s\" is not "
 				    "true or false", value);
 				return -1;
@@ -278,36 +270,39 @@ build_argv(struct ssh_command *c, const char *host, const char *port,
 {
 	const char *opts = getenv("NIX_SSHOPTS");
 	char *cmd;
-	int rc = -1;
 
-	if ((cmd = remote_command(p)) == NULL)
-		goto oom;
 	if (strcmp(host, "localhost") == 0) {
-		if (argv_push(c, "sh") == -1 || argv_push(c, "-c") == -1 ||
-		    argv_push(c, cmd) == -1)
-			goto oom;
-		rc = 0;
-		goto out;
+		argv_push(c, "sh");
+		argv_push(c, "-c");
+	} else {
+		argv_push(c, "ssh");
+		argv_push(c, host);
+		argv_push(c, "-x");
+		argv_push(c, "-a");
+		if (opts != NULL && split_words(c, opts, err, errlen) == -1)
+			return -1;
+		if (p->key != NULL) {
+			argv_push(c, "-i");
+			argv_push(c, p->key);
+		}
+		if (p->compress)
+			argv_push(c, "-C");
+		if (port != NULL) {
+			argv_push(c, "-p");
+			argv_push(c, port);
+		}
+		argv_push(c, "--");
 	}
-	if (argv_push(c, "ssh") == -1 || argv_push(c, host) == -1 ||
-	    argv_push(c, "-x") == -1 || argv_push(c, "-a") == -1)
-		goto oom;
-	if (opts != NULL && split_words(c, opts, err, errlen) == -1)
-		goto out;
-	if ((p->key != NULL && (argv_push(c, "-i") == -1 ||
-	    argv_push(c, p->key) == -1)) ||
-	    (p->compress && argv_push(c, "-C") == -1) ||
-	    (port != NULL && (argv_push(c, "-p") == -1 ||
-	    argv_push(c, port) == -1)) ||
-	    argv_push(c, "--") == -1 || argv_push(c, cmd) == -1)
-		goto oom;
-	rc = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "%s", strerror(ENOMEM));
-out:
+	if ((cmd = remote_command(p)) == NULL)
+		c->nomem = 1;
+	else
+		argv_push(c, cmd);
 	free(cmd);
-	return rc;
+	if (c->nomem) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -14,6 +14,7 @@ struct ssh_command {
 	char	**argv;		/* NULL-terminated */
 	size_t	  argc;
 	char	 *host;		/* [USER@]HOST, for messages */
+	int	  nomem;	/* building it ran out of memory */
 };
 
 /*
