@@ -101,8 +101,8 @@ conf_error() {
 
 @test "the man pages pass mandoc -Tlint" {
 	[ -n "$MANDOC" ] || skip "mandoc not found by configure"
-	for page in keep-paths keep-paths-sweep; do
-		run "$MANDOC" -Tlint -Wwarning "$(man_page "$page")"
+	for page in keep-paths.1 keep-paths-sweep.1 keep-paths.conf.5; do
+		run "$MANDOC" -Tlint -Wwarning "$KP_SRCDIR/doc/$page"
 		assert_success
 		assert_output ""
 	done

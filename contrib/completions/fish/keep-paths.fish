@@ -1,0 +1,10 @@
+# fish completion for keep-paths
+complete -c keep-paths -s h -l help -d 'Print help and exit'
+complete -c keep-paths -s V -l version -d 'Print the version and exit'
+complete -c keep-paths -s q -l quiet -d 'Do not print "ok" replies'
+complete -c keep-paths -s v -l verbose -d 'Say which store is used, and why'
+complete -c keep-paths -l config -r -F -d 'Read FILE after the system and user config'
+complete -c keep-paths -l connect-timeout -x -a '10s 30s 1m 2m 5m' -d 'How long the store may take to answer'
+complete -c keep-paths -l fd -x -d 'Read requests from, and watch, fd N'
+complete -c keep-paths -l store -x -a 'auto daemon local gcroots unix:/// ssh-ng://' -d 'Store to hold the roots in (repeatable)'
+complete -c keep-paths -l print-store -d 'Print the chosen store, and why, and exit'
