@@ -1,0 +1,71 @@
+/*
+ * fuzz-request: request lines as a parent might send them, any bytes, in
+ * any pieces.  Every complete line must get exactly one request, and every
+ * reply must be one line.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "request.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define STOREDIR	"/nix/store"
+
+/* Every reply is exactly one line. */
+static void
+check_replies(struct batch *b)
+{
+	struct buf out = { 0 };
+	size_t i, used;
+	const unsigned char *nl;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->req[i].reply == REPLY_PENDING)
+			b->req[i].reply = i % 2 ? REPLY_OK : REPLY_MISSING;
+		if (b->req[i].reply != REPLY_ERROR && b->req[i].path == NULL)
+			abort();
+		used = buf_used(&out);
+		if (request_format_reply(&out, &b->req[i], 0) == -1)
+			break;
+		nl = memchr(buf_head(&out) + used, '\n', buf_used(&out) - used);
+		if (nl == NULL || nl != buf_head(&out) + buf_used(&out) - 1)
+			abort();
+	}
+	buf_free(&out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct batch b = { NULL, 0, 0 };
+	struct buf in = { 0 };
+	size_t off = 0, piece, lines = 0, i;
+	int skipping = 0;
+
+	/* The first byte sets the size of the pieces the bytes arrive in. */
+	piece = size > 0 ? data[0] % 64 + 1 : 1;
+	for (i = 1; i < size; i++)
+		lines += data[i] == '\n';
+	for (off = size > 0 ? 1 : 0; off < size; off += piece) {
+		if (buf_append(&in, data + off,
+		    size - off < piece ? size - off : piece) == -1 ||
+		    request_take_lines(&b, STOREDIR, &in, &skipping) == -1)
+			goto out;
+	}
+	/*
+	 * One request per line; an over-long line is answered once, however
+	 * many pieces it takes, even before its newline arrives.
+	 */
+	if (b.n > lines + 1)
+		abort();
+	check_replies(&b);
+out:
+	batch_free(&b);
+	buf_free(&in);
+	return 0;
+}

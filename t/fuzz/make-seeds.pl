@@ -1,0 +1,104 @@
+#!/usr/bin/perl
+# Writes seed inputs for the fuzz targets into DIR/daemon, DIR/request and
+# DIR/storepath.  For fuzz-daemon: the byte streams a Nix
+# daemon sends in answer to exactly what fuzz-daemon's keep-paths sends
+# (handshake, SetOptions, the store-directory probe, then two batches of
+# AddTempRoot, the collector barrier and QueryValidPaths), for protocols
+# 1.34 (Nix 2.8) and 1.38, with log lines, activities and refusals mixed
+# in.  The first byte of each input is the size of the pieces it arrives
+# in (fuzz-daemon, fuzz-request).
+#
+#   make-seeds.pl DIR
+use strict;
+use warnings;
+
+my $top = shift or die "usage: $0 DIR\n";
+mkdir $top;
+mkdir "$top/$_" for qw(daemon request storepath);
+my $dir = "$top/daemon";
+
+my $S = "/nix/store";
+my ($P1, $P2, $P3) = map { "$S/$_" } (
+    "0" x 32 . "-one", "1" x 32 . "-two", "2" x 32 . "-three");
+
+sub u64 { pack "Q<", shift }
+sub str { my $s = shift; u64(length $s) . $s . "\0" x ((8 - length($s) % 8) % 8) }
+sub strs { u64(scalar @_) . join "", map { str($_) } @_ }
+
+my $LAST = u64(0x616c7473);
+sub log_line { u64(0x6f6c6d67) . str(shift) }
+sub activity {
+	u64(0x53545254) . u64(7) . u64(3) . u64(0) . str("copying") .
+	    u64(1) . u64(0) . u64(42) . u64(0) .	# fields: one int 42
+	    u64(0x53544f50) . u64(7)
+}
+sub error {
+	my ($minor, $msg) = @_;
+	return u64(0x63787470) . str($msg) . u64(1) if $minor < 26;
+	u64(0x63787470) . str("Error") . u64(0) . str("Error") . str($msg) .
+	    u64(0) . u64(1) . u64(0) . str("while adding a root");
+}
+
+sub hello {
+	my $minor = shift;
+	my $s = u64(0x6478696f) . u64(0x100 | $minor);
+	$s .= strs("gc-barrier") if $minor >= 38;
+	$s .= str("2.99.0") if $minor >= 33;
+	$s .= u64(1) if $minor >= 35;
+	$s . $LAST .			# startup
+	    $LAST . 			# SetOptions
+	    $LAST . u64(0);		# probe: not valid
+}
+
+sub barrier { $LAST . strs() . u64(0) . u64(0) }
+
+sub session {
+	my ($minor, %o) = @_;
+	my $b1 = ($o{log} ? log_line("adding roots") : "") .
+	    $LAST . u64(1) .
+	    ($o{refuse} ? error($minor, "path '$P2' is not allowed") :
+	    ($o{activity} ? activity() : "") . $LAST . u64(1)) .
+	    barrier() . $LAST . strs($P1);
+	# A refused root is asked for again in the next batch.
+	my $b2 = ($LAST . u64(1)) x ($o{refuse} ? 2 : 1) . barrier() . $LAST .
+	    strs($o{refuse} ? ($P3) : ($P2, $P3));
+	hello($minor) . $b1 . $b2;
+}
+
+my %seeds = (
+	"v34-plain" => session(34),
+	"v38-plain" => session(38),
+	"v38-log-activity" => session(38, log => 1, activity => 1),
+	"v34-refused" => session(34, refuse => 1),
+	"v38-refused" => session(38, refuse => 1),
+	"v38-probe-refused" => substr(hello(38), 0, -16) .
+	    error(38, "path '$S/0' is not in the Nix store"),
+	"v38-bad-magic" => u64(0x12345678) . u64(0x126),
+	"v38-old-version" => u64(0x6478696f) . u64(0x115),
+);
+for my $name (sort keys %seeds) {
+	# Small pieces: a daemon only answers what was asked, and keep-paths
+	# asks for the next batch only between pieces.
+	for my $piece (1, 8) {
+		open my $f, ">", "$dir/$name-$piece" or die "$dir/$name: $!\n";
+		binmode $f;
+		print $f chr($piece - 1), $seeds{$name};
+		close $f;
+	}
+}
+
+sub write_seed {
+	my ($path, $bytes) = @_;
+	open my $f, ">", $path or die "$path: $!\n";
+	binmode $f;
+	print $f $bytes;
+	close $f;
+}
+
+write_seed("$top/request/lines", chr(7) . join "", map { "$_\n" }
+    $P1, "$P2/bin/two", "relative/path", "", "$S/" . "e" x 32 . "-x..y",
+    "/etc/passwd", "$S/..", "a" x 5000);
+write_seed("$top/request/nul", chr(0) . "$P1\0\n$P3\n");
+write_seed("$top/storepath/good", "0" x 32 . "-hello-2.12.1");
+write_seed("$top/storepath/bad-hash", "e" x 32 . "-x");
+write_seed("$top/storepath/canon", "/nix//store/./x/../" . "0" x 32 . "-a/");
