@@ -64,7 +64,7 @@ conf_parse_duration(const char *value)
 }
 
 long
-conf_parse_connect_timeout(const char *value)
+conf_parse_timeout(const char *value)
 {
 	long t = conf_parse_duration(value);
 
@@ -115,9 +115,15 @@ conf_handler(void *user, const char *section, const char *key,
 		free(s->store);
 		s->store = copy;
 	} else if (strcmp(key, "connect-timeout") == 0) {
-		if ((s->connect_timeout = conf_parse_connect_timeout(value))
+		if ((s->connect_timeout = conf_parse_timeout(value))
 		    == -1) {
 			snprintf(ps->why, sizeof(ps->why), "connect-timeout: "
+			    "'%s' is not a duration from 1s to 1d", value);
+			return 0;
+		}
+	} else if (strcmp(key, "store-timeout") == 0) {
+		if ((s->store_timeout = conf_parse_timeout(value)) == -1) {
+			snprintf(ps->why, sizeof(ps->why), "store-timeout: "
 			    "'%s' is not a duration from 1s to 1d", value);
 			return 0;
 		}
@@ -139,6 +145,7 @@ conf_defaults(struct settings *s)
 {
 	s->quiet = 0;
 	s->connect_timeout = CONF_CONNECT_TIMEOUT;
+	s->store_timeout = 0;
 	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }

@@ -14,6 +14,7 @@ struct settings {
 	char	*store;		/* "store": auto, daemon, unix://PATH */
 	int	 quiet;		/* "quiet": leave out "ok" replies */
 	long	 connect_timeout; /* "connect-timeout", in seconds */
+	long	 store_timeout;	/* "store-timeout", in seconds; 0: none */
 	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
 };
 
@@ -33,8 +34,9 @@ long	conf_parse_duration(const char *);
 /* yes/true/1 or no/false/0 into *out.  Returns 0, or -1 if neither. */
 int	conf_parse_bool(const char *, int *out);
 
-/* A connect-timeout: a duration from 1s to 1d.  Returns seconds, or -1. */
-long	conf_parse_connect_timeout(const char *);
+/* A connect-timeout or store-timeout: a duration from 1s to 1d.  Returns
+ * seconds, or -1. */
+long	conf_parse_timeout(const char *);
 
 /* Sets the defaults.  Returns 0, or -1 (ENOMEM). */
 int	conf_defaults(struct settings *);

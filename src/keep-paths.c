@@ -31,6 +31,7 @@ struct options {
 	const char	*stores[STORE_MAX]; /* --store, in order */
 	int		 nstores;	/* 0: the config's store */
 	long		 connect_timeout; /* seconds; -1: from the config */
+	long		 store_timeout;	/* seconds; -1: from the config */
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
 	int		 verbose;
@@ -48,7 +49,8 @@ usage(int status)
 
 	fprintf(f,
 "usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
-"                  [--store STORE ...] [PATH ...] [-- COMMAND [ARG ...]]\n"
+"                  [--store STORE ...] [--store-timeout TIME]\n"
+"                  [PATH ...] [-- COMMAND [ARG ...]]\n"
 "       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
 "Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
@@ -74,6 +76,10 @@ usage(int status)
 "      --connect-timeout TIME\n"
 "                       how long the store may take to answer at the\n"
 "                       start, ssh's login included: 30s, 2m (default 30s)\n"
+"      --store-timeout TIME\n"
+"                       end the session if the store stays silent this long\n"
+"                       with requests unanswered (default: no limit; a\n"
+"                       running garbage collection is waited for silently)\n"
 "      --print-store    print the store STORE chooses, and why, and exit\n"
 "      --config FILE    read FILE after the system and user config files\n"
 "  -h, --help           print this help and exit\n"
@@ -97,6 +103,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "print-store", no_argument,	   NULL, 'P' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "store",	required_argument, NULL, 's' },
+		{ "store-timeout", required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL,		0,		   NULL, 0 }
@@ -107,6 +114,7 @@ parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->quiet = -1;
 	o->connect_timeout = -1;
+	o->store_timeout = -1;
 	/* "+": options end at the first PATH, so "--" keeps its place. */
 	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -137,8 +145,14 @@ parse_options(int argc, char **argv, struct options *o)
 				    STORE_MAX);
 			o->stores[o->nstores++] = optarg;
 			break;
+		case 'T':
+			o->store_timeout = conf_parse_timeout(optarg);
+			if (o->store_timeout == -1)
+				errx(KP_EXIT_USAGE, "--store-timeout %s: not a "
+				    "duration from 1s to 1d", optarg);
+			break;
 		case 't':
-			o->connect_timeout = conf_parse_connect_timeout(optarg);
+			o->connect_timeout = conf_parse_timeout(optarg);
 			if (o->connect_timeout == -1)
 				errx(KP_EXIT_USAGE, "--connect-timeout %s: not a "
 				    "duration from 1s to 1d", optarg);
@@ -196,6 +210,8 @@ load_settings(const struct options *o, struct settings *s)
 		s->quiet = o->quiet;
 	if (o->connect_timeout != -1)
 		s->connect_timeout = o->connect_timeout;
+	if (o->store_timeout != -1)
+		s->store_timeout = o->store_timeout;
 }
 
 /* The stores: every --store, else the config's one. */
@@ -312,6 +328,7 @@ main(int argc, char **argv)
 	lc.command = o.command;
 	lc.storedir = storedir;
 	lc.connect_timeout_ms = (int)s.connect_timeout * 1000;
+	lc.store_timeout_ms = (int)s.store_timeout * 1000;
 	status = loop_run(store, &initial, &lc, &signo);
 
 	batch_free(&initial);

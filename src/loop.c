@@ -51,6 +51,7 @@ struct loop {
 	struct batch	 queued;	/* requests waiting for the store */
 	struct batch	 inflight;	/* the batch the store works on */
 	int		 busy;		/* inflight is with the store */
+	long		 heard_at;	/* the store's last sign of life */
 	pid_t		 child;		/* the command, 0 before it runs */
 	int		 failed;	/* a failure to report after the child */
 	int		 signo;		/* the signal that ended the session */
@@ -241,6 +242,7 @@ dispatch(struct loop *l)
 		return KP_EXIT_OSERR;
 	}
 	l->busy = 1;
+	l->heard_at = xio_now_ms();
 	status = l->store->ops->submit(l->store, &l->inflight);
 	if (status == STORE_DONE)
 		return batch_done(l);
@@ -391,22 +393,55 @@ store_wakeup(struct loop *l)
 	return l->store->ops->wakeup(l->store);
 }
 
+/* When the store's silence with a batch out ends the session, or -1. */
+static long
+silence_deadline(struct loop *l)
+{
+	if (l->store == NULL || !l->busy || l->cfg->store_timeout_ms == 0)
+		return -1;
+	return l->heard_at + l->cfg->store_timeout_ms;
+}
+
 /*
- * Milliseconds poll may wait: until the store's wakeup time, and until
- * the connect deadline while the store is not ready.
+ * Milliseconds poll may wait: until the store's wakeup time, until the
+ * connect deadline while the store is not ready, and until its silence
+ * deadline.
  */
 static int
 poll_timeout(struct loop *l, long deadline)
 {
-	long at = store_wakeup(l), left;
+	long at = store_wakeup(l), silence = silence_deadline(l), left;
 
 	if (l->store != NULL && !l->store->ops->ready(l->store) &&
 	    (at == -1 || deadline < at))
 		at = deadline;
+	if (silence != -1 && (at == -1 || silence < at))
+		at = silence;
 	if (at == -1)
 		return -1;
 	left = at - xio_now_ms();
 	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The store said nothing for --store-timeout with requests out. */
+static int
+store_silent(struct loop *l)
+{
+	store_fail(l->store, STORE_CLOSED, "the store did not answer within "
+	    "%d s (--store-timeout)", l->cfg->store_timeout_ms / 1000);
+	return store_failed(l, STORE_CLOSED);
+}
+
+/* The store sent something, or hung up. */
+static int
+store_heard(const struct pollfd *pfd)
+{
+	size_t i;
+
+	for (i = PFD_STORE; i < PFD_COUNT; i++)
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			return 1;
+	return 0;
 }
 
 /* Something happened on one of the store's fds. */
@@ -454,6 +489,13 @@ run(struct loop *l)
 			return KP_EXIT_UNREACHABLE;
 		}
 		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
+			return rc;
+		/* Only the store's bytes count, not its timers or POLLOUT. */
+		if (store_heard(pfd))
+			l->heard_at = xio_now_ms();
+		else if (silence_deadline(l) != -1 &&
+		    xio_now_ms() >= silence_deadline(l) &&
+		    (rc = store_silent(l)) != LOOP_GO)
 			return rc;
 		if (l->store != NULL && (store_polled(pfd) || store_woken(l)) &&
 		    (rc = on_store(l, &pfd[PFD_STORE])) != LOOP_GO)

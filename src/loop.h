@@ -16,6 +16,7 @@ struct loop_config {
 	char *const	*command;	/* run with the roots held, or NULL */
 	const char	*storedir;
 	int		 connect_timeout_ms; /* for the store to become ready */
+	int		 store_timeout_ms; /* silence with a batch out; 0: none */
 };
 
 /*

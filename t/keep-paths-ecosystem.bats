@@ -18,6 +18,7 @@ help_options() {
 	run -0 sed -n 's/^\.It Cm \([a-z-]*\) No = .*/\1/p' "$page"
 	assert_output "store
 connect-timeout
+store-timeout
 quiet
 min-age"
 	# Each example block is a working file for both programs.
@@ -57,7 +58,7 @@ min-age"
 		complete_words keep-paths-sweep --d
 		complete_words keep-paths --store daemon -- nix-st
 	' _ "$KP_SRCDIR"
-	assert_line --index 0 "--store "
+	assert_line --index 0 "--store --store-timeout "
 	assert_line --index 1 "ssh-ng:// "
 	assert_line --index 2 "--dry-run "
 	[[ ${lines[3]} == *nix-store* ]]

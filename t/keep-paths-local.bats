@@ -11,6 +11,7 @@ setup_file() {
 teardown() {
 	kp_teardown
 	[ -z "${fakepids:-}" ] || kill $fakepids 2>/dev/null || true
+	[ -z "${tmpfs:-}" ] || umount "$tmpfs" 2>/dev/null || true
 }
 
 # The temp-roots file of the keep-paths started by kp_start.
@@ -237,4 +238,78 @@ $p"
 	kp_stop
 	nix-store --store "$root" --gc >/dev/null 2>&1
 	refute [ -e "$real" ]
+}
+
+@test "a full disk under temproots/: error replies for what did not fit, whole records only, the session goes on" {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	t="$NIX_STATE_DIR/temproots"
+	mkdir -p "$t"
+	p=$(kp_add fits)
+	q=$(kp_add after)
+	mount -t tmpfs -o size=4k tmpfs "$t" || skip "cannot mount a tmpfs here"
+	tmpfs=$t
+	kp_start --store local
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	# 200 more records do not fit in 4 KiB: those get errors, in order.
+	for i in $(seq 200); do
+		printf '%s/%032d-full-%03d\n' "$NIX_STORE_DIR" "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/many"
+	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN"
+	ok=0 full=0
+	for i in $(seq 200); do
+		kp_reply
+		case $reply in
+		"missing "*) ok=$((ok + 1)) ;;
+		*": No space left on device") full=$((full + 1)) ;;
+		*) fail "unexpected reply: $reply" ;;
+		esac
+	done
+	(( full > 0 ))
+	# What is in the file is whole, NUL-terminated records: a collection
+	# reads it without failing, and the first path survives it.
+	f=$(kp_file)
+	assert_equal "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" 00
+	assert_equal "$(records "$f" | wc -l)" $((ok + 1))
+	kp_gc
+	assert [ -e "$p" ]
+	# The session goes on: the next request is answered ($q was not
+	# held, so that collection took it).
+	kp_send "$q"
+	kp_reply
+	[[ $reply == "missing $q" || $reply == *"No space left on device" ]] ||
+	    fail "reply: $reply"
+	kp_stop
+	assert_equal "$kp_status" 0
+	refute [ -e "$f" ]
+	umount "$t"
+	tmpfs=
+	kp_gc
+	refute [ -e "$p" ]
+}
+
+@test "keep-paths SIGKILLed in the middle of a batch: no stale roots once its file is found dead" {
+	for i in $(seq 2000); do
+		printf '%s/%032d-mid-%04d\n' "$NIX_STORE_DIR" "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/many"
+	p=$(kp_add mid)
+	kp_start --store local
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN" &
+	writer=$!
+	f=$(kp_file)
+	grown() { [ "$(stat -c %s "$f")" -gt 1000 ]; }
+	kp_wait_cmd grown
+	kill -KILL "$KP_PID_SAVED"
+	wait "$KP_PID_SAVED" || true
+	kill "$writer" 2>/dev/null || true
+	# The next collection finds the file unlocked: it removes it, and
+	# collects the path.
+	kp_gc
+	refute [ -e "$f" ]
+	refute [ -e "$p" ]
+	run ! grep -rq . "$NIX_STATE_DIR/temproots"
 }

@@ -109,3 +109,28 @@ fake_listener() {
 	[[ "$stderr" == *"LOST 1 root"* ]]
 	kp_daemon_start
 }
+
+@test "a daemon that stops answering: --store-timeout, then 'lost', exit 75, nothing left behind" {
+	p=$(kp_add stopped)
+	q=$(kp_add unanswered)
+	dpid=$(cat "$KP_NIX/daemon.pid")
+	kp_start --store daemon --store-timeout 1s
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	worker=$(pgrep -n -P "$dpid")
+	kill -STOP "$worker"
+	kp_send "$q"
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	kill -CONT "$worker"
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: the store did not answer within 1 s (--store-timeout)"
+	# The one acked, and the one perhaps registered before the silence.
+	assert_line "keep-paths: LOST 2 roots: the store no longer protects them"
+	# The worker, woken, reads end of file and goes, with its roots.
+	kp_wait_gone "$worker"
+	kp_gc_until_gone "$p"
+}
