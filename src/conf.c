@@ -127,6 +127,12 @@ conf_handler(void *user, const char *section, const char *key,
 			    "'%s' is not a duration from 1s to 1d", value);
 			return 0;
 		}
+	} else if (strcmp(key, "reconnect") == 0) {
+		if (conf_parse_bool(value, &s->reconnect) == -1) {
+			snprintf(ps->why, sizeof(ps->why), "reconnect: '%s' is "
+			    "not yes or no", value);
+			return 0;
+		}
 	} else if (strcmp(key, "quiet") == 0) {
 		if (conf_parse_bool(value, &s->quiet) == -1) {
 			snprintf(ps->why, sizeof(ps->why), "quiet: '%s' is "
@@ -146,6 +152,7 @@ conf_defaults(struct settings *s)
 	s->quiet = 0;
 	s->connect_timeout = CONF_CONNECT_TIMEOUT;
 	s->store_timeout = 0;
+	s->reconnect = 0;
 	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }

@@ -15,6 +15,7 @@ struct settings {
 	int	 quiet;		/* "quiet": leave out "ok" replies */
 	long	 connect_timeout; /* "connect-timeout", in seconds */
 	long	 store_timeout;	/* "store-timeout", in seconds; 0: none */
+	int	 reconnect;	/* "reconnect": to a daemon that went away */
 	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
 };
 

@@ -34,6 +34,7 @@ struct options {
 	long		 store_timeout;	/* seconds; -1: from the config */
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
+	int		 reconnect;	/* -1: from the config */
 	int		 verbose;
 	int		 print_store;
 	int		 fd;
@@ -49,7 +50,7 @@ usage(int status)
 
 	fprintf(f,
 "usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
-"                  [--store STORE ...] [--store-timeout TIME]\n"
+"                  [--reconnect] [--store STORE ...] [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
 "       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
@@ -76,6 +77,9 @@ usage(int status)
 "      --connect-timeout TIME\n"
 "                       how long the store may take to answer at the\n"
 "                       start, ssh's login included: 30s, 2m (default 30s)\n"
+"      --reconnect      when a daemon connection drops, connect again (for\n"
+"                       --connect-timeout) and register every root again;\n"
+"                       only roots collected meanwhile are lost\n"
 "      --store-timeout TIME\n"
 "                       end the session if the store stays silent this long\n"
 "                       with requests unanswered (default: no limit; a\n"
@@ -102,6 +106,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "print-store", no_argument,	   NULL, 'P' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "reconnect",	no_argument,	   NULL, 'R' },
 		{ "store",	required_argument, NULL, 's' },
 		{ "store-timeout", required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
@@ -113,6 +118,7 @@ parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->quiet = -1;
+	o->reconnect = -1;
 	o->connect_timeout = -1;
 	o->store_timeout = -1;
 	/* "+": options end at the first PATH, so "--" keeps its place. */
@@ -135,6 +141,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'R':
+			o->reconnect = 1;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -208,6 +217,8 @@ load_settings(const struct options *o, struct settings *s)
 		errx(KP_EXIT_USAGE, "%s", msg);
 	if (o->quiet != -1)
 		s->quiet = o->quiet;
+	if (o->reconnect != -1)
+		s->reconnect = o->reconnect;
 	if (o->connect_timeout != -1)
 		s->connect_timeout = o->connect_timeout;
 	if (o->store_timeout != -1)
@@ -247,7 +258,8 @@ open_store(const struct store_choice *c, const char *storedir,
 {
 	struct store *store;
 
-	if ((store = store_open(c, storedir, msg, msglen, status)) == NULL ||
+	if ((store = store_open(c, storedir, s->reconnect ?
+	    s->connect_timeout * 1000 : 0, msg, msglen, status)) == NULL ||
 	    !c->gcroots)
 		return store;
 	*status = KP_EXIT_UNREACHABLE;

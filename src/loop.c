@@ -52,6 +52,8 @@ struct loop {
 	struct batch	 inflight;	/* the batch the store works on */
 	int		 busy;		/* inflight is with the store */
 	long		 heard_at;	/* the store's last sign of life */
+	int		 was_ready;	/* once: a reconnecting store keeps
+					   its own time after that */
 	pid_t		 child;		/* the command, 0 before it runs */
 	int		 failed;	/* a failure to report after the child */
 	int		 signo;		/* the signal that ended the session */
@@ -402,18 +404,27 @@ silence_deadline(struct loop *l)
 	return l->heard_at + l->cfg->store_timeout_ms;
 }
 
+/* The store has not yet been ready, and should be by the deadline. */
+static int
+connecting(struct loop *l)
+{
+	if (l->store == NULL || l->was_ready)
+		return 0;
+	l->was_ready = l->store->ops->ready(l->store);
+	return !l->was_ready;
+}
+
 /*
  * Milliseconds poll may wait: until the store's wakeup time, until the
- * connect deadline while the store is not ready, and until its silence
- * deadline.
+ * connect deadline while the store is first connecting, and until its
+ * silence deadline.
  */
 static int
 poll_timeout(struct loop *l, long deadline)
 {
 	long at = store_wakeup(l), silence = silence_deadline(l), left;
 
-	if (l->store != NULL && !l->store->ops->ready(l->store) &&
-	    (at == -1 || deadline < at))
+	if (connecting(l) && (at == -1 || deadline < at))
 		at = deadline;
 	if (silence != -1 && (at == -1 || silence < at))
 		at = silence;
@@ -482,8 +493,7 @@ run(struct loop *l)
 			warn("poll");
 			return KP_EXIT_OSERR;
 		}
-		if (l->store != NULL && !l->store->ops->ready(l->store) &&
-		    xio_now_ms() >= deadline) {
+		if (connecting(l) && xio_now_ms() >= deadline) {
 			warnx("the store did not answer within %d s",
 			    l->cfg->connect_timeout_ms / 1000);
 			return KP_EXIT_UNREACHABLE;

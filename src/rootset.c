@@ -93,9 +93,11 @@ rootset_reply(struct rootset *set, struct batch *b)
 		if (r->error != NULL) {
 			if (request_set_error(req, r->error) == -1)
 				return -1;
-		} else
+		} else {
 			req->reply = r->valid == set->gen ?
 			    REPLY_OK : REPLY_MISSING;
+			r->acked |= req->reply == REPLY_OK;
+		}
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@ struct root {
 	unsigned long	 batch;		/* last batch that asked for it */
 	unsigned long	 valid;		/* last batch that found it valid */
 	int		 held;		/* registered, before this batch */
+	int		 acked;		/* answered "ok" once: must stay */
 };
 
 struct rootset {

@@ -282,42 +282,49 @@ store_choose(const char *uri, struct store_choice *c, char *err,
 	return rc;
 }
 
-/* A daemon over ssh: the worker protocol on ssh's stdin and stdout. */
+/*
+ * A daemon, over its socket or over ssh's stdin and stdout: one protocol,
+ * two transports.  With reconnect_ms, it reconnects to the same target.
+ */
 static struct store *
-open_ssh(const char *uri, const char *storedir, char *err, size_t errlen)
+open_daemon(const struct store_choice *c, const char *storedir,
+    long reconnect_ms, char *err, size_t errlen)
 {
-	struct ssh_command cmd;
-	struct transport t;
-	int rc;
-
-	if (ssh_command_build(uri, &cmd, err, errlen) == -1)
-		return NULL;
-	rc = transport_spawn(&t, cmd.argv, err, errlen);
-	ssh_command_free(&cmd);
-	return rc == 0 ? store_daemon_open(&t, uri, storedir, err, errlen) :
-	    NULL;
-}
-
-struct store *
-store_open(const struct store_choice *c, const char *storedir, char *err,
-    size_t errlen, int *status)
-{
+	struct ssh_command cmd = { NULL, 0, NULL, 0 };
+	struct transport_target target;
 	struct transport t;
 	struct store *s = NULL;
 
-	switch (c->kind) {
-	case STORE_KIND_LOCAL:
-		s = store_local_open(c->where, storedir, err, errlen);
-		break;
-	case STORE_KIND_DAEMON:
-		if (transport_unix_open(&t, c->where, err, errlen) == 0)
-			s = store_daemon_open(&t, c->where, storedir, err,
-			    errlen);
-		break;
-	case STORE_KIND_SSH:
-		s = open_ssh(c->where, storedir, err, errlen);
-		break;
+	target.socket = NULL;
+	target.argv = NULL;
+	if (c->kind == STORE_KIND_DAEMON)
+		target.socket = (char *)c->where;
+	else if (ssh_command_build(c->where, &cmd, err, errlen) == 0)
+		target.argv = cmd.argv;
+	else
+		return NULL;
+	if (transport_open(&t, &target, err, errlen) == 0 &&
+	    (s = store_daemon_open(&t, c->where, storedir, err,
+	    errlen)) != NULL && reconnect_ms > 0 &&
+	    store_daemon_reconnect(s, &target, reconnect_ms) == -1) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		s->ops->close(s);
+		s = NULL;
 	}
+	ssh_command_free(&cmd);
+	return s;
+}
+
+struct store *
+store_open(const struct store_choice *c, const char *storedir,
+    long reconnect_ms, char *err, size_t errlen, int *status)
+{
+	struct store *s;
+
+	if (c->kind == STORE_KIND_LOCAL)
+		s = store_local_open(c->where, storedir, err, errlen);
+	else
+		s = open_daemon(c, storedir, reconnect_ms, err, errlen);
 	if (s == NULL)
 		*status = EX_UNAVAILABLE;
 	return s;

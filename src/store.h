@@ -94,11 +94,13 @@ int	store_choose(const char *uri, struct store_choice *, char *err,
 	    size_t errlen);
 
 /*
- * Opens the chosen store for store paths under storedir.  Returns the
- * store, or NULL with a message in err and an exit status in *status.
+ * Opens the chosen store for store paths under storedir.  A daemon store
+ * (socket or ssh) with reconnect_ms > 0 reconnects when its connection
+ * drops, trying for that long (--reconnect).  Returns the store, or NULL
+ * with a message in err and an exit status in *status.
  */
 struct store *store_open(const struct store_choice *, const char *storedir,
-	    char *err, size_t errlen, int *status);
+	    long reconnect_ms, char *err, size_t errlen, int *status);
 
 /* One line: the back end, where, why, and for ssh-ng the command. */
 void	store_choice_print(FILE *, const struct store_choice *);

@@ -15,6 +15,12 @@
  * Right after the handshake an IsValidPath of a well-formed path under our
  * store directory checks that the daemon serves that directory: otherwise
  * the first real path would make it drop the connection and every root.
+ *
+ * With --reconnect, a connection that drops is opened again (retrying,
+ * within a window), every root is registered again, the barrier waits out
+ * any collection, and one QueryValidPaths of every root tells which of the
+ * acked ones were collected while no connection held them: only those are
+ * lost.  Then the batch that was in flight, if any, is submitted again.
  */
 #include "config.h"
 
@@ -45,6 +51,10 @@
 
 #define PROBE_NAME	"00000000000000000000000000000000-keep-paths-probe"
 
+/* Reconnection attempts: the first at once, then backing off to this. */
+#define RETRY_FIRST_MS	100
+#define RETRY_MAX_MS	2000
+
 /* What the daemon owes us, in order. */
 enum expect_kind {
 	EXPECT_HELLO,		/* magic and version */
@@ -55,6 +65,7 @@ enum expect_kind {
 	EXPECT_ADD_ROOT,
 	EXPECT_BARRIER,
 	EXPECT_QUERY_VALID,
+	EXPECT_RECHECK,		/* QueryValidPaths after reconnecting */
 };
 
 struct expect {
@@ -78,6 +89,14 @@ struct store_daemon {
 	char		*root_error;	/* the last AddTempRoot refusal */
 	struct batch	*batch;		/* in flight, or NULL */
 	int		 ready;
+	/* --reconnect */
+	struct transport_target target;	/* socket or argv; none: off */
+	long		 window_ms;	/* to reconnect in, from the drop */
+	int		 reconnecting;	/* since the drop, until rechecked */
+	int		 rechecking;	/* the recheck is queued */
+	long		 retry_at;	/* next attempt, while no fd */
+	long		 retry_ms;
+	long		 give_up_at;
 };
 
 static int
@@ -231,16 +250,33 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 			return rc;
 		return wp_get_u64(r, &v);		/* obsolete */
 	case EXPECT_QUERY_VALID:
+	case EXPECT_RECHECK:
 		return parse_query_valid(d, r);
 	default:
 		return WP_OK;
 	}
 }
 
+static int queue_recheck(struct store_daemon *);
+static int finish_reconnect(struct store_daemon *);
+static int queue_root(struct store_daemon *, struct root *);
+static int queue_barrier_and_validity(struct store_daemon *, struct root **,
+    size_t, enum expect_kind);
+static int daemon_submit(struct store *, struct batch *);
+
+/* --reconnect was asked for. */
+static int
+reconnect_on(const struct store_daemon *d)
+{
+	return d->target.socket != NULL || d->target.argv != NULL;
+}
+
 /* Acts on a complete reply; e has been popped. */
 static int
 on_result(struct store_daemon *d, const struct expect *e)
 {
+	if (e->kind == EXPECT_PROBE && d->reconnecting)
+		return queue_recheck(d);
 	if (e->kind == EXPECT_PROBE)
 		d->ready = 1;
 	else if (e->kind == EXPECT_ADD_ROOT) {
@@ -292,6 +328,7 @@ on_error(struct store_daemon *d, const struct expect *e,
 		    "for the garbage collector: %s", msg);
 		break;
 	case EXPECT_QUERY_VALID:
+	case EXPECT_RECHECK:
 		status = store_fail(&d->store, STORE_PROTOCOL, "the daemon refused to "
 		    "check validity: %s", msg);
 		break;
@@ -360,6 +397,113 @@ parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
 	return WP_BAD;
 }
 
+/*
+ * After the handshake on a new connection: every root again, the barrier,
+ * and one validity check of them all, as batch number ++gen.
+ */
+static int
+queue_recheck(struct store_daemon *d)
+{
+	struct root *r, **roots = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	d->roots.gen++;
+	for (r = d->roots.all; r != NULL && rc == 0; r = r->next) {
+		r->batch = d->roots.gen;
+		r->held = 0;
+		if (n == cap && (roots = reallocarray(roots, cap = cap * 2 + 64,
+		    sizeof(*roots))) == NULL)
+			return fail_oom(d);
+		roots[n++] = r;
+		rc = queue_root(d, r);
+	}
+	if (rc == 0 && n > 0)
+		rc = queue_barrier_and_validity(d, roots, n, EXPECT_RECHECK);
+	free(roots);
+	if (rc == -1)
+		return fail_oom(d);
+	d->rechecking = 1;
+	return n == 0 ? finish_reconnect(d) : STORE_BUSY;
+}
+
+/*
+ * The roots are registered again and checked: those acked "ok" that are
+ * no longer valid were collected while no connection held them.
+ */
+static int
+finish_reconnect(struct store_daemon *d)
+{
+	struct root *r, *first = NULL;
+	struct batch *b = d->batch;
+	size_t lost = 0, held = 0;
+
+	for (r = d->roots.all; r != NULL; r = r->next) {
+		held += r->held;
+		if (r->acked && (!r->held || r->valid != d->roots.gen)) {
+			lost++;
+			first = first != NULL ? first : r;
+		}
+	}
+	if (lost > 0)
+		return store_fail(&d->store, STORE_CLOSED, "%s: reconnected, "
+		    "but %zu root%s acked before had been collected meanwhile, "
+		    "%s among them", d->name, lost, lost == 1 ? "" : "s",
+		    first->path);
+	warnx("%s: reconnected; %zu root%s held again", d->name, held,
+	    held == 1 ? "" : "s");
+	d->reconnecting = d->rechecking = 0;
+	d->ready = 1;
+	/* The batch that was in flight starts over on this connection. */
+	d->batch = NULL;
+	return b != NULL ? daemon_submit(&d->store, b) : STORE_BUSY;
+}
+
+/* The next attempt to connect, until the window closes. */
+static int
+try_reconnect(struct store_daemon *d)
+{
+	char err[STORE_ERROR_MAX];
+
+	if (transport_open(&d->t, &d->target, err, sizeof(err)) == 0) {
+		if (wp_put_hello(&d->out) == -1 ||
+		    expect_push(d, EXPECT_HELLO, NULL) == -1)
+			return fail_oom(d);
+		return STORE_BUSY;
+	}
+	if (xio_now_ms() >= d->give_up_at)
+		return store_fail(&d->store, STORE_CLOSED, "%s: could not "
+		    "reconnect within %ld s: %s", d->name, d->window_ms / 1000,
+		    err);
+	d->retry_at = xio_now_ms() + d->retry_ms;
+	if ((d->retry_ms *= 2) > RETRY_MAX_MS)
+		d->retry_ms = RETRY_MAX_MS;
+	return STORE_BUSY;
+}
+
+/* The connection dropped: every root is now only perhaps registered. */
+static int
+start_reconnect(struct store_daemon *d, const char *why)
+{
+	if (!d->reconnecting) {
+		warnx("%s: connection lost: %s; reconnecting", d->name, why);
+		d->give_up_at = xio_now_ms() + d->window_ms;
+	}
+	transport_close(&d->t, 0);
+	d->t.fd = -1;
+	d->t.child = -1;
+	buf_free(&d->in);
+	buf_free(&d->out);
+	d->ehead = d->elen = 0;
+	d->nsent += d->nheld;
+	d->nheld = 0;
+	d->ready = d->rechecking = 0;
+	d->reconnecting = 1;
+	d->retry_ms = RETRY_FIRST_MS;
+	d->retry_at = xio_now_ms();
+	return STORE_BUSY;
+}
+
 /* Parses every complete message in the input buffer. */
 static int
 parse_input(struct store_daemon *d)
@@ -382,7 +526,9 @@ parse_input(struct store_daemon *d)
 		buf_consume(&d->in, r.off);
 		if (status != STORE_BUSY)
 			return status;
-		if (d->batch != NULL && d->ehead == d->elen)
+		if (d->rechecking && d->ehead == d->elen)
+			return finish_reconnect(d);
+		if (d->batch != NULL && !d->reconnecting && d->ehead == d->elen)
 			return finish_batch(d);
 	}
 	return STORE_BUSY;
@@ -400,6 +546,8 @@ closed(struct store_daemon *d, const char *why)
 	if (why == NULL || d->t.child != -1)
 		why = transport_end(&d->t, CHILD_EXIT_WAIT_MS, !d->ready, end,
 		    sizeof(end));
+	if ((d->ready || d->reconnecting) && reconnect_on(d))
+		return start_reconnect(d, why);
 	if (!d->ready)
 		return store_fail(&d->store, STORE_UNREACHABLE, "%s: the "
 		    "connection closed during the handshake: %s", d->name,
@@ -418,6 +566,15 @@ daemon_pollfd(struct store *s, struct pollfd *pfd)
 	return 1;
 }
 
+/* While reconnecting with no connection: the next attempt. */
+static long
+daemon_wakeup(struct store *s)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	return d->reconnecting && d->t.fd == -1 ? d->retry_at : -1;
+}
+
 static int
 daemon_handle(struct store *s, const struct pollfd *pfd)
 {
@@ -426,6 +583,8 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 	ssize_t n;
 	int status;
 
+	if (d->t.fd == -1)
+		return d->reconnecting ? try_reconnect(d) : STORE_BUSY;
 	/* Read first: what the daemon said explains a failed write. */
 	if (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
 		if ((n = buf_read_fd(&d->in, d->t.fd, READ_CHUNK)) == 0)
@@ -460,10 +619,10 @@ queue_root(struct store_daemon *d, struct root *r)
 	return 0;
 }
 
-/* Queues the barrier and the validity queries for roots[0..n). */
+/* Queues the barrier and the validity queries (as kind) for roots[0..n). */
 static int
 queue_barrier_and_validity(struct store_daemon *d, struct root **roots,
-    size_t n)
+    size_t n, enum expect_kind kind)
 {
 	char *paths[QUERY_CHUNK];
 	size_t i, j, chunk;
@@ -477,7 +636,7 @@ queue_barrier_and_validity(struct store_daemon *d, struct root **roots,
 			paths[j] = roots[i + j]->path;
 		if (wp_put_query_valid_paths(&d->out, d->version, paths,
 		    chunk) == -1 ||
-		    expect_push(d, EXPECT_QUERY_VALID, NULL) == -1)
+		    expect_push(d, kind, NULL) == -1)
 			return -1;
 	}
 	return 0;
@@ -496,7 +655,8 @@ daemon_submit(struct store *s, struct batch *b)
 	for (i = 0; i < n && rc == 0; i++)
 		rc = queue_root(d, roots[i]);
 	if (rc == 0 && n > 0)
-		rc = queue_barrier_and_validity(d, roots, n);
+		rc = queue_barrier_and_validity(d, roots, n,
+		    EXPECT_QUERY_VALID);
 	free(roots);
 	if (rc == -1)
 		return fail_oom(d);
@@ -524,6 +684,7 @@ daemon_close(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 	transport_close(&d->t, HANGUP_WAIT_MS);
+	transport_target_free(&d->target);
 	rootset_free(&d->roots);
 	buf_free(&d->in);
 	buf_free(&d->out);
@@ -536,6 +697,7 @@ daemon_close(struct store *s)
 
 static const struct store_ops daemon_ops = {
 	.pollfd = daemon_pollfd,
+	.wakeup = daemon_wakeup,
 	.handle = daemon_handle,
 	.ready = daemon_ready,
 	.submit = daemon_submit,
@@ -565,4 +727,14 @@ store_daemon_open(struct transport *t, const char *name,
 		return NULL;
 	}
 	return &d->store;
+}
+
+int
+store_daemon_reconnect(struct store *s, const struct transport_target *target,
+    long window_ms)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	d->window_ms = window_ms;
+	return transport_target_set(&d->target, target->socket, target->argv);
 }

@@ -11,6 +11,7 @@
 #include "store.h"
 
 struct transport;
+struct transport_target;
 
 /*
  * Takes over the open transport t (a daemon socket, or ssh ... --stdio)
@@ -20,5 +21,13 @@ struct transport;
  */
 struct store *store_daemon_open(struct transport *t, const char *name,
 	    const char *storedir, char *err, size_t errlen);
+
+/*
+ * Turns on --reconnect: when the connection drops, open target again,
+ * trying for window_ms, and register every root again (see the file's
+ * comment).  Returns 0, or -1 (ENOMEM).
+ */
+int	store_daemon_reconnect(struct store *, const struct transport_target *,
+	    long window_ms);
 
 #endif

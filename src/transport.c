@@ -98,6 +98,48 @@ transport_spawn(struct transport *t, char *const argv[], char *err,
 	return 0;
 }
 
+int
+transport_target_set(struct transport_target *t, const char *socket,
+    char *const argv[])
+{
+	size_t n = 0, i;
+
+	memset(t, 0, sizeof(*t));
+	if (socket != NULL)
+		return (t->socket = strdup(socket)) == NULL ? -1 : 0;
+	while (argv[n] != NULL)
+		n++;
+	if ((t->argv = calloc(n + 1, sizeof(*t->argv))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((t->argv[i] = strdup(argv[i])) == NULL) {
+			transport_target_free(t);
+			return -1;
+		}
+	return 0;
+}
+
+int
+transport_open(struct transport *t, const struct transport_target *target,
+    char *err, size_t errlen)
+{
+	if (target->socket != NULL)
+		return transport_unix_open(t, target->socket, err, errlen);
+	return transport_spawn(t, target->argv, err, errlen);
+}
+
+void
+transport_target_free(struct transport_target *t)
+{
+	size_t i;
+
+	free(t->socket);
+	for (i = 0; t->argv != NULL && t->argv[i] != NULL; i++)
+		free(t->argv[i]);
+	free(t->argv);
+	memset(t, 0, sizeof(*t));
+}
+
 /* Reaps the child if it exits within wait_ms.  Returns 1 once reaped. */
 static int
 reap(struct transport *t, int wait_ms)

@@ -45,6 +45,23 @@ int	transport_spawn(struct transport *, char *const argv[], char *err,
 const char *transport_end(struct transport *, int wait_ms, int connecting,
 	    char *buf, size_t len);
 
+/* Where a transport goes, kept to open it again (--reconnect). */
+struct transport_target {
+	char	 *socket;	/* a daemon socket, or NULL */
+	char	**argv;		/* else a command, NULL-terminated */
+};
+
+/* Copies socket or argv into t.  Returns 0, or -1 (ENOMEM). */
+int	transport_target_set(struct transport_target *t, const char *socket,
+	    char *const argv[]);
+
+/* Opens a transport to target, as transport_unix_open or transport_spawn
+ * does.  Returns 0, or -1 with a message in err. */
+int	transport_open(struct transport *, const struct transport_target *,
+	    char *err, size_t errlen);
+
+void	transport_target_free(struct transport_target *);
+
 /*
  * Half-closes, waits up to wait_ms for the far end to hang up (a worker
  * drops its roots as it exits), closes, and reaps the child, killing it

@@ -18,6 +18,7 @@ help_options() {
 	run -0 sed -n 's/^\.It Cm \([a-z-]*\) No = .*/\1/p' "$page"
 	assert_output "store
 connect-timeout
+reconnect
 store-timeout
 quiet
 min-age"

@@ -261,3 +261,28 @@ $KP_REMOTE"
 	run ! remote_has "$p"
 	kp_gc_until_gone "$p"
 }
+
+@test "--reconnect over ssh-ng: ssh killed, a new ssh, the roots registered again" {
+	p=$(remote_add reconnected)
+	q=$(remote_add after-reconnect)
+	kp_start --store "$KP_SSH" --reconnect
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	old=$(ssh_child)
+	kill -KILL "$old"
+	kp_wait_cmd eval '[ -n "$(ssh_child)" ] && [ "$(ssh_child)" != "$old" ]'
+	kp_send "$q"
+	kp_reply
+	assert_equal "$reply" "ok $q"
+	remote_gc
+	assert remote_has "$p"
+	assert remote_has "$q"
+	kp_stop
+	assert_equal "$kp_status" 0
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $KP_SSH: connection lost: ssh was killed by signal 9; reconnecting"
+	assert_line "keep-paths: $KP_SSH: reconnected; 1 root held again"
+	remote_gc
+	run ! remote_has "$p"
+}

@@ -134,3 +134,72 @@ fake_listener() {
 	kp_wait_gone "$worker"
 	kp_gc_until_gone "$p"
 }
+
+# Kills the daemon and its workers at once, as a crash or a restart would.
+daemon_crash() {
+	local dpid
+	dpid=$(cat "$KP_NIX/daemon.pid")
+	pkill -KILL -P "$dpid"
+	kill -KILL "$dpid"
+	kp_wait_gone "$dpid"
+	rm -f "$KP_NIX/daemon.pid"
+}
+
+@test "--reconnect: the daemon restarted while roots are held: registered again, nothing lost" {
+	p=$(kp_add kept)
+	q=$(kp_add later)
+	kp_start --store daemon --reconnect
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	daemon_crash
+	kp_daemon_start
+	kp_send "$q"
+	kp_reply
+	assert_equal "$reply" "ok $q"
+	kp_gc
+	assert [ -e "$p" ]
+	assert [ -e "$q" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $KP_SOCKET: connection lost: end of file; reconnecting"
+	assert_line "keep-paths: $KP_SOCKET: reconnected; 1 root held again"
+	kp_gc_until_gone "$p"
+	kp_gc_until_gone "$q"
+}
+
+@test "--reconnect: a root collected while the daemon was down is lost, and said to be" {
+	p=$(kp_add collected)
+	kp_start --store daemon --reconnect
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	daemon_crash
+	# Nothing holds it now: a collection in the window takes it.
+	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
+	refute [ -e "$p" ]
+	kp_daemon_start
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $KP_SOCKET: reconnected, but 1 root acked before had been collected meanwhile, $p among them"
+}
+
+@test "--reconnect: a daemon that does not come back within --connect-timeout: lost, exit 75" {
+	p=$(kp_add gone)
+	kp_start --store daemon --reconnect --connect-timeout 2s
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	daemon_crash
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
+	kp_daemon_start
+}
