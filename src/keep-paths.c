@@ -96,6 +96,18 @@ usage(int status)
 	exit(status);
 }
 
+/* The seconds of a --NAME TIME option, or a usage error. */
+static long
+timeout_arg(const char *name, const char *arg)
+{
+	long seconds = conf_parse_timeout(arg);
+
+	if (seconds == -1)
+		errx(KP_EXIT_USAGE, "--%s %s: not a duration from 1s to 1d",
+		    name, arg);
+	return seconds;
+}
+
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -155,16 +167,11 @@ parse_options(int argc, char **argv, struct options *o)
 			o->stores[o->nstores++] = optarg;
 			break;
 		case 'T':
-			o->store_timeout = conf_parse_timeout(optarg);
-			if (o->store_timeout == -1)
-				errx(KP_EXIT_USAGE, "--store-timeout %s: not a "
-				    "duration from 1s to 1d", optarg);
+			o->store_timeout = timeout_arg("store-timeout", optarg);
 			break;
 		case 't':
-			o->connect_timeout = conf_parse_timeout(optarg);
-			if (o->connect_timeout == -1)
-				errx(KP_EXIT_USAGE, "--connect-timeout %s: not a "
-				    "duration from 1s to 1d", optarg);
+			o->connect_timeout = timeout_arg("connect-timeout",
+			    optarg);
 			break;
 		case 'V':
 			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
