@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The proof: several keep-paths sessions root freshly added paths while
-# nix-store --gc runs in a loop, for both back ends.  Every path answered
+# nix-store --gc runs in a loop, for each back end.  Every path answered
 # "ok" must exist until its session ends.  Bounded: STRESS_SESSIONS
 # sessions of STRESS_PATHS paths each.
 
@@ -165,4 +165,11 @@ stress() {
 
 @test "stress, daemon back end: no ok path is collected while its session lives" {
 	stress daemon
+}
+
+@test "stress, gcroots over the local back end: no ok path is collected while its session lives" {
+	stress gcroots
+	# Every session removed its directory on release.
+	run -0 find "$NIX_STATE_DIR/gcroots/per-user" -mindepth 2 -name 'keep-paths-*'
+	assert_output ""
 }
