@@ -566,13 +566,19 @@ daemon_pollfd(struct store *s, struct pollfd *pfd)
 	return 1;
 }
 
-/* While reconnecting with no connection: the next attempt. */
+/*
+ * While reconnecting: with no connection, the next attempt; with one, the
+ * end of the window for its handshake (the recheck after it may wait out
+ * a collection, as any batch may).
+ */
 static long
 daemon_wakeup(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 
-	return d->reconnecting && d->t.fd == -1 ? d->retry_at : -1;
+	if (!d->reconnecting || d->rechecking)
+		return -1;
+	return d->t.fd == -1 ? d->retry_at : d->give_up_at;
 }
 
 static int
@@ -585,6 +591,11 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 
 	if (d->t.fd == -1)
 		return d->reconnecting ? try_reconnect(d) : STORE_BUSY;
+	if (d->reconnecting && !d->rechecking &&
+	    xio_now_ms() >= d->give_up_at)
+		return store_fail(&d->store, STORE_CLOSED, "%s: could not "
+		    "reconnect within %ld s: connected, but the daemon did "
+		    "not answer", d->name, d->window_ms / 1000);
 	/* Read first: what the daemon said explains a failed write. */
 	if (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
 		if ((n = buf_read_fd(&d->in, d->t.fd, READ_CHUNK)) == 0)

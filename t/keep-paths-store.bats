@@ -136,9 +136,12 @@ fake_listener() {
 }
 
 # Kills the daemon and its workers at once, as a crash or a restart would.
+# Stopped first: a keep-paths that reconnects at once must not reach it
+# between its workers' death and its own, or the new worker outlives it.
 daemon_crash() {
 	local dpid
 	dpid=$(cat "$KP_NIX/daemon.pid")
+	kill -STOP "$dpid"
 	pkill -KILL -P "$dpid"
 	kill -KILL "$dpid"
 	kp_wait_gone "$dpid"
@@ -201,5 +204,28 @@ daemon_crash() {
 	assert_equal "$kp_status" 75
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
+	kp_daemon_start
+}
+
+@test "--reconnect: a socket that accepts but never answers ends the window too" {
+	p=$(kp_add mute)
+	kp_start --store daemon --reconnect --connect-timeout 2s
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	daemon_crash
+	# Something else listens there now, and says nothing.
+	rm -f "$KP_SOCKET"
+	perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Local => $ARGV[0],
+	    Listen => 5) or die; @c = (); while (1) { push @c, $s->accept }' \
+	    "$KP_SOCKET" 3>&- &
+	mute=$!
+	kp_reply
+	kill "$mute"
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $KP_SOCKET: could not reconnect within 2 s: connected, but the daemon did not answer"
 	kp_daemon_start
 }
