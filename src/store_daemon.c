@@ -404,17 +404,25 @@ parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
 static int
 queue_recheck(struct store_daemon *d)
 {
-	struct root *r, **roots = NULL;
+	struct root *r, **roots = NULL, **grown;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
+	/* Every root is sent again: queue_root counts them anew. */
+	d->nsent = d->nheld = 0;
 	d->roots.gen++;
 	for (r = d->roots.all; r != NULL && rc == 0; r = r->next) {
 		r->batch = d->roots.gen;
 		r->held = 0;
-		if (n == cap && (roots = reallocarray(roots, cap = cap * 2 + 64,
-		    sizeof(*roots))) == NULL)
-			return fail_oom(d);
+		if (n == cap) {
+			if ((grown = reallocarray(roots, cap * 2 + 64,
+			    sizeof(*roots))) == NULL) {
+				free(roots);
+				return fail_oom(d);
+			}
+			roots = grown;
+			cap = cap * 2 + 64;
+		}
 		roots[n++] = r;
 		rc = queue_root(d, r);
 	}

@@ -82,11 +82,7 @@ fake_listener() {
 }
 
 @test "the daemon killed while roots are held: 'lost', a loud message, exit 75" {
-	p=$(kp_add lost)
-	kp_start
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh lost
 	dpid=$(cat "$KP_NIX/daemon.pid")
 	pkill -KILL -P "$dpid"
 	kill -KILL "$dpid" 2>/dev/null
@@ -173,11 +169,7 @@ daemon_crash() {
 }
 
 @test "--reconnect: a root collected while the daemon was down is lost, and said to be" {
-	p=$(kp_add collected)
-	kp_start --store daemon --reconnect
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh collected --store daemon --reconnect
 	daemon_crash
 	# Nothing holds it now: a collection in the window takes it.
 	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
@@ -189,14 +181,11 @@ daemon_crash() {
 	assert_equal "$kp_status" 75
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line "keep-paths: $KP_SOCKET: reconnected, but 1 root acked before had been collected meanwhile, $p among them"
+	assert_line "keep-paths: LOST 1 root: the store no longer protects it"
 }
 
 @test "--reconnect: a daemon that does not come back within --connect-timeout: lost, exit 75" {
-	p=$(kp_add gone)
-	kp_start --store daemon --reconnect --connect-timeout 2s
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh gone --store daemon --reconnect --connect-timeout 2s
 	daemon_crash
 	kp_reply
 	assert_equal "$reply" "lost"
@@ -208,11 +197,7 @@ daemon_crash() {
 }
 
 @test "--reconnect: a socket that accepts but never answers ends the window too" {
-	p=$(kp_add mute)
-	kp_start --store daemon --reconnect --connect-timeout 2s
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh mute --store daemon --reconnect --connect-timeout 2s
 	daemon_crash
 	# Something else listens there now, and says nothing.
 	rm -f "$KP_SOCKET"
