@@ -23,8 +23,8 @@ for n in "${sizes[@]}"; do
 		run_keep_paths "$work/paths" --store local >>"$work/local"
 		run_keep_paths "$work/paths" --store daemon >>"$work/daemon"
 	done
-	l_t=$(cut -d' ' -f1 "$work/local" | median); l_m=$(cut -d' ' -f2 "$work/local" | sort -g | tail -1)
-	d_t=$(cut -d' ' -f1 "$work/daemon" | median); d_m=$(cut -d' ' -f2 "$work/daemon" | sort -g | tail -1)
+	read -r l_t l_m <<<"$(bench_stats "$work/local")"
+	read -r d_t d_m <<<"$(bench_stats "$work/daemon")"
 	printf '%8s  %10.4f %10s  %10.4f %10s  %7.1fx\n' "$n" "$l_t" "$l_m" \
 	    "$d_t" "$d_m" "$(echo "$d_t / $l_t" | bc -l)"
 done

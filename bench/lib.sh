@@ -36,6 +36,12 @@ now() { date +%s.%N; }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# bench_stats FILE: of the "SECONDS RSS" lines run_* appended to FILE, the
+# median time and the peak RSS.
+bench_stats() {
+	echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f2 "$1" | sort -g | tail -1)"
+}
+
 # run_keep_paths PATHS [OPTION...]: prints the seconds from start until
 # every reply is read, and keep-paths' peak RSS in KiB (the whole session,
 # holding every root).

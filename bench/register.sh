@@ -38,8 +38,8 @@ for n in "${sizes[@]}"; do
 		run_keep_paths "$work/paths" --store daemon >>"$work/kp"
 		run_nix_store "$work/paths" >>"$work/ns"
 	done
-	kp_t=$(cut -d' ' -f1 "$work/kp" | median); kp_m=$(cut -d' ' -f2 "$work/kp" | sort -g | tail -1)
-	ns_t=$(cut -d' ' -f1 "$work/ns" | median); ns_m=$(cut -d' ' -f2 "$work/ns" | sort -g | tail -1)
+	read -r kp_t kp_m <<<"$(bench_stats "$work/kp")"
+	read -r ns_t ns_m <<<"$(bench_stats "$work/ns")"
 	printf '%8s  %12.4f %10s  %12.4f %10s  %7.1fx\n' "$n" "$kp_t" "$kp_m" \
 	    "$ns_t" "$ns_m" "$(echo "$ns_t / $kp_t" | bc -l)"
 done

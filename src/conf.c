@@ -90,6 +90,30 @@ sweep_key(struct parse_state *ps, const char *key, const char *value)
 	return 1;
 }
 
+/* A timeout key's value into *out; returns 1, or 0 with the reason. */
+static int
+timeout_value(struct parse_state *ps, const char *key, const char *value,
+    long *out)
+{
+	if ((*out = conf_parse_timeout(value)) != -1)
+		return 1;
+	snprintf(ps->why, sizeof(ps->why), "%s: '%s' is not a duration from "
+	    "1s to 1d", key, value);
+	return 0;
+}
+
+/* A yes/no key's value into *out; returns 1, or 0 with the reason. */
+static int
+bool_value(struct parse_state *ps, const char *key, const char *value,
+    int *out)
+{
+	if (conf_parse_bool(value, out) == 0)
+		return 1;
+	snprintf(ps->why, sizeof(ps->why), "%s: '%s' is not yes or no", key,
+	    value);
+	return 0;
+}
+
 /* inih calls this per key; it returns nonzero on success. */
 static int
 conf_handler(void *user, const char *section, const char *key,
@@ -114,32 +138,15 @@ conf_handler(void *user, const char *section, const char *key,
 		}
 		free(s->store);
 		s->store = copy;
-	} else if (strcmp(key, "connect-timeout") == 0) {
-		if ((s->connect_timeout = conf_parse_timeout(value))
-		    == -1) {
-			snprintf(ps->why, sizeof(ps->why), "connect-timeout: "
-			    "'%s' is not a duration from 1s to 1d", value);
-			return 0;
-		}
-	} else if (strcmp(key, "store-timeout") == 0) {
-		if ((s->store_timeout = conf_parse_timeout(value)) == -1) {
-			snprintf(ps->why, sizeof(ps->why), "store-timeout: "
-			    "'%s' is not a duration from 1s to 1d", value);
-			return 0;
-		}
-	} else if (strcmp(key, "reconnect") == 0) {
-		if (conf_parse_bool(value, &s->reconnect) == -1) {
-			snprintf(ps->why, sizeof(ps->why), "reconnect: '%s' is "
-			    "not yes or no", value);
-			return 0;
-		}
-	} else if (strcmp(key, "quiet") == 0) {
-		if (conf_parse_bool(value, &s->quiet) == -1) {
-			snprintf(ps->why, sizeof(ps->why), "quiet: '%s' is "
-			    "not yes or no", value);
-			return 0;
-		}
-	} else {
+	} else if (strcmp(key, "connect-timeout") == 0)
+		return timeout_value(ps, key, value, &s->connect_timeout);
+	else if (strcmp(key, "store-timeout") == 0)
+		return timeout_value(ps, key, value, &s->store_timeout);
+	else if (strcmp(key, "reconnect") == 0)
+		return bool_value(ps, key, value, &s->reconnect);
+	else if (strcmp(key, "quiet") == 0)
+		return bool_value(ps, key, value, &s->quiet);
+	else {
 		snprintf(ps->why, sizeof(ps->why), "unknown key '%s'", key);
 		return 0;
 	}

@@ -443,29 +443,22 @@ store_silent(struct loop *l)
 	return store_failed(l, STORE_CLOSED);
 }
 
+/* One of the store's fds has any of these revents. */
+static int
+store_revents(const struct pollfd *pfd, short mask)
+{
+	size_t i;
+
+	for (i = PFD_STORE; i < PFD_COUNT; i++)
+		if (pfd[i].revents & mask)
+			return 1;
+	return 0;
+}
+
+/* Anything happened on the store's fds. */
+#define STORE_POLLED	(POLLIN | POLLOUT | POLLHUP | POLLERR | POLLNVAL)
 /* The store sent something, or hung up. */
-static int
-store_heard(const struct pollfd *pfd)
-{
-	size_t i;
-
-	for (i = PFD_STORE; i < PFD_COUNT; i++)
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			return 1;
-	return 0;
-}
-
-/* Something happened on one of the store's fds. */
-static int
-store_polled(const struct pollfd *pfd)
-{
-	size_t i;
-
-	for (i = PFD_STORE; i < PFD_COUNT; i++)
-		if (pfd[i].revents != 0)
-			return 1;
-	return 0;
-}
+#define STORE_HEARD	(POLLIN | POLLHUP | POLLERR)
 
 /* The store's wakeup time came with its fds quiet. */
 static int
@@ -501,13 +494,14 @@ run(struct loop *l)
 		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
 			return rc;
 		/* Only the store's bytes count, not its timers or POLLOUT. */
-		if (store_heard(pfd))
+		if (store_revents(pfd, STORE_HEARD))
 			l->heard_at = xio_now_ms();
 		else if (silence_deadline(l) != -1 &&
 		    xio_now_ms() >= silence_deadline(l) &&
 		    (rc = store_silent(l)) != LOOP_GO)
 			return rc;
-		if (l->store != NULL && (store_polled(pfd) || store_woken(l)) &&
+		if (l->store != NULL && (store_revents(pfd, STORE_POLLED) ||
+		    store_woken(l)) &&
 		    (rc = on_store(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&

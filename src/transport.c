@@ -23,7 +23,7 @@
  * SIGTERM. */
 #define TERM_WAIT_MS	1000
 
-int
+static int
 transport_unix_open(struct transport *t, const char *path, char *err,
     size_t errlen)
 {
@@ -65,7 +65,7 @@ exec_child(int sock, char *const argv[])
 	_exit(saved == ENOENT ? 127 : 126);
 }
 
-int
+static int
 transport_spawn(struct transport *t, char *const argv[], char *err,
     size_t errlen)
 {

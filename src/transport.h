@@ -20,23 +20,6 @@ struct transport {
 };
 
 /*
- * Connects to the daemon socket at path without waiting.  Returns 0, or -1
- * with a message naming path in err.
- */
-int	transport_unix_open(struct transport *, const char *path, char *err,
-	    size_t errlen);
-
-/*
- * Starts argv (looked up in PATH) with its stdin and stdout on our
- * socket and its stderr ours, so that its prompts and errors reach the
- * user.  It ignores SIGINT and SIGQUIT: ^C on the terminal ends
- * keep-paths, which releases the roots, and not the connection under it.
- * Returns 0, or -1 with a message in err.
- */
-int	transport_spawn(struct transport *, char *const argv[], char *err,
-	    size_t errlen);
-
-/*
  * Says how the far end went away, for "connection lost" messages: a
  * child's exit status once it is reaped (waiting at most wait_ms), with
  * what it likely means if it ended while connecting; or "end of file".
@@ -55,8 +38,14 @@ struct transport_target {
 int	transport_target_set(struct transport_target *t, const char *socket,
 	    char *const argv[]);
 
-/* Opens a transport to target, as transport_unix_open or transport_spawn
- * does.  Returns 0, or -1 with a message in err. */
+/*
+ * Opens a transport to target: connects to the socket without waiting,
+ * or starts argv (looked up in PATH) with its stdin and stdout on our
+ * socket and its stderr ours, so that its prompts and errors reach the
+ * user.  The command ignores SIGINT and SIGQUIT: ^C on the terminal ends
+ * keep-paths, which releases the roots, and not the connection under it.
+ * Returns 0, or -1 with a message (naming the socket) in err.
+ */
 int	transport_open(struct transport *, const struct transport_target *,
 	    char *err, size_t errlen);
 

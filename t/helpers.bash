@@ -158,6 +158,17 @@ kp_reply() {
 	IFS= read -r -t 20 reply <&"$KP_OUT"
 }
 
+# kp_hold_fresh NAME [ARG...]: roots a fresh path (kp_add NAME), $p, in a
+# new session started with the ARGs, and checks the reply is "ok".
+kp_hold_fresh() {
+	p=$(kp_add "$1")
+	shift
+	kp_start "$@"
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+}
+
 # Closes keep-paths' stdin (EOF: release) and waits; $kp_status is its
 # exit status.
 kp_stop() {

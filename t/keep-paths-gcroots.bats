@@ -25,11 +25,7 @@ sessions() {
 }
 
 @test "a held path survives the GC, and its session is removed on release" {
-	p=$(kp_add held)
-	kp_start --store gcroots
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh held --store gcroots
 	run find "$(sessions)" -mindepth 2 -type l
 	assert_output "$(sessions)/keep-paths-$KP_PID_SAVED-"*"/${p##*/}"
 	[ "$(readlink "$(sessions)"/keep-paths-*/"${p##*/}")" = "$p" ]
@@ -44,11 +40,7 @@ sessions() {
 }
 
 @test "after SIGKILL the session keeps its roots; a sweep then lets them go" {
-	p=$(kp_add durable)
-	kp_start --store gcroots
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh durable --store gcroots
 	kill -KILL "$KP_PID_SAVED"
 	wait "$KP_PID_SAVED" || true
 	# The temp roots died with it; the session's link did not.

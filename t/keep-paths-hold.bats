@@ -5,11 +5,7 @@
 load helpers
 
 @test "a held path survives the GC and is collected after EOF on stdin" {
-	p=$(kp_add held)
-	kp_start
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh held
 	kp_gc
 	assert [ -e "$p" ]
 	kp_stop
@@ -127,11 +123,7 @@ load helpers
 }
 
 @test "keep-paths killed with SIGKILL releases the roots" {
-	p=$(kp_add killed)
-	kp_start
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh killed
 	kill -KILL "$KP_PID_SAVED"
 	kp_stop
 	kp_gc_until_gone "$p"

@@ -24,15 +24,6 @@ records() {
 	tr '\0' '\n' <"$1"
 }
 
-# Roots a fresh path (kp_add NAME) in a local-store session: $p, "ok".
-hold_local() {
-	p=$(kp_add "$1")
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
-}
-
 # A stand-in collector's socket at gc-socket/socket: it logs every line it
 # receives to $BATS_TEST_TMPDIR/told, answers "1" to each as Nix's does,
 # and keeps the connection until it is killed, as a collector keeps it to
@@ -87,7 +78,7 @@ fake_gc_socket() {
 }
 
 @test "a held path survives the GC in its own temp-roots file, and is collected after EOF" {
-	hold_local held
+	kp_hold_fresh held --store local
 	f=$(kp_file)
 	# Named by the pid, one NUL-terminated record, under flock(LOCK_EX).
 	run records "$f"
@@ -140,7 +131,7 @@ fake_gc_socket() {
 
 @test "no collector running: the collector's socket is never contacted" {
 	fake_gc_socket
-	hold_local quiet-gc
+	kp_hold_fresh quiet-gc --store local
 	kp_stop
 	run cat "$BATS_TEST_TMPDIR/told"
 	assert_output ""
@@ -186,7 +177,7 @@ $p"
 }
 
 @test "a SIGKILLed keep-paths leaves a stale file: the next GC removes it and collects" {
-	hold_local killed
+	kp_hold_fresh killed --store local
 	f=$(kp_file)
 	kill -KILL "$KP_PID_SAVED"
 	wait "$KP_PID_SAVED" || true
@@ -198,7 +189,7 @@ $p"
 }
 
 @test "the temp-roots file removed under keep-paths: 'lost', a loud message, exit 75" {
-	hold_local removed
+	kp_hold_fresh removed --store local
 	f=$(kp_file)
 	rm "$f"
 	kp_reply
@@ -293,11 +284,7 @@ $p"
 	for i in $(seq 2000); do
 		printf '%s/%032d-mid-%04d\n' "$NIX_STORE_DIR" "$i" "$i"
 	done >"$BATS_TEST_TMPDIR/many"
-	p=$(kp_add mid)
-	kp_start --store local
-	kp_send "$p"
-	kp_reply
-	assert_equal "$reply" "ok $p"
+	kp_hold_fresh mid --store local
 	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN" &
 	writer=$!
 	f=$(kp_file)
