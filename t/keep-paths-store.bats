@@ -147,7 +147,9 @@ daemon_crash() {
 @test "--reconnect: the daemon restarted while roots are held: registered again, nothing lost" {
 	p=$(kp_add kept)
 	q=$(kp_add later)
-	kp_start --store daemon --reconnect
+	# From the config file here; the other tests use --reconnect.
+	printf 'reconnect = yes\n' >"$BATS_TEST_TMPDIR/conf"
+	kp_start --store daemon --config "$BATS_TEST_TMPDIR/conf"
 	kp_send "$p"
 	kp_reply
 	assert_equal "$reply" "ok $p"
