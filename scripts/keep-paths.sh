@@ -5,6 +5,7 @@
 #	kp_start                       # or: kp_start --store ssh-ng://host ...
 #	kp_hold "$out" "$dev"          # returns once both are held, or fails
 #	...                            # they cannot be collected here
+#	kp_drop "$dev"                 # release one, keep the other
 #	kp_stop                        # release (exiting releases too)
 #
 #	with-kept-paths PATH... -- COMMAND [ARG...]
@@ -56,36 +57,50 @@ _kp_send() {
 	return "$rc"
 }
 
-# kp_hold PATH...: roots every PATH (on every store) and returns 0 once all
-# are held and valid; 1, with a message per failure, if any is missing,
-# refused or lost.  Paths are sent first, then every reply is read.
-kp_hold() {
-	local p verdict rest i n=0 rc=0
+# _kp_ask WHO WANT PREFIX PATH...: sends PREFIX PATH for each PATH, then
+# reads one reply per path and store; any verdict but WANT is a failure.
+_kp_ask() {
+	local who=$1 want=$2 prefix=$3 p verdict rest i n=0 rc=0
+	shift 3
 	if [ -z "${_kp_pid:-}" ]; then
-		echo "kp_hold: no holder: call kp_start first" >&2
+		echo "$who: no holder: call kp_start first" >&2
 		return 1
 	fi
 	for p in "$@"; do
-		if ! _kp_send "$p"; then
-			echo "kp_hold: keep-paths is not running" >&2
+		if ! _kp_send "$prefix$p"; then
+			echo "$who: keep-paths is not running" >&2
 			return 1
 		fi
 		n=$((n + 1))
 	done
 	for ((i = 0; i < n * _kp_stores; i++)); do
 		if ! IFS=' ' read -r verdict rest <&"$_kp_out"; then
-			echo "kp_hold: keep-paths exited" >&2
+			echo "$who: keep-paths exited" >&2
 			return 1
 		fi
 		case $verdict in
-		ok) ;;
-		lost)	echo "kp_hold: roots lost${rest:+ on $rest}" >&2
+		"$want") ;;
+		lost)	echo "$who: roots lost${rest:+ on $rest}" >&2
 			return 1 ;;
-		*)	echo "kp_hold: $verdict $rest" >&2
+		*)	echo "$who: $verdict $rest" >&2
 			rc=1 ;;
 		esac
 	done
 	return "$rc"
+}
+
+# kp_hold PATH...: roots every PATH (on every store) and returns 0 once all
+# are held and valid; 1, with a message per failure, if any is missing,
+# refused or lost.  Paths are sent first, then every reply is read.
+kp_hold() {
+	_kp_ask kp_hold ok '' "$@"
+}
+
+# kp_drop PATH...: releases these roots, keeping the others held; returns
+# 0 once all are released, 1 with a message per failure (not held, or a
+# store that cannot release one root).
+kp_drop() {
+	_kp_ask kp_drop dropped 'drop ' "$@"
 }
 
 # kp_stop: releases the roots and waits for keep-paths; returns its exit

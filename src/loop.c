@@ -245,7 +245,7 @@ dispatch(struct loop *l)
 	}
 	l->busy = 1;
 	l->heard_at = xio_now_ms();
-	status = l->store->ops->submit(l->store, &l->inflight);
+	status = store_start(l->store, &l->inflight);
 	if (status == STORE_DONE)
 		return batch_done(l);
 	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);

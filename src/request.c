@@ -53,11 +53,15 @@ refuse(struct request *r, const char *echoed, const char *why)
 	return request_set_error(r, why);
 }
 
-int
-request_add(struct batch *b, const char *storedir, const char *input,
-    size_t len)
+/*
+ * Appends a request of kind for the path in input[skip..len); error
+ * replies echo all of input.
+ */
+static int
+add(struct batch *b, const char *storedir, const char *input, size_t len,
+    enum request_kind kind, size_t skip)
 {
-	char why[STOREPATH_WHY_MAX], *line;
+	char why[STOREPATH_WHY_MAX], *path;
 	char echoed[REQUEST_LINE_MAX * 4 + sizeof("...")];
 	struct request *r;
 	int rc;
@@ -65,25 +69,67 @@ request_add(struct batch *b, const char *storedir, const char *input,
 
 	if ((r = batch_push(b)) == NULL)
 		return -1;
+	r->kind = kind;
 	strvisx(echoed, input, echo, VIS_REPLY);
 	if (echo < len)
 		strlcat(echoed, "...", sizeof(echoed));
 	if (len > REQUEST_LINE_MAX)
 		return refuse(r, echoed, "line too long");
-	if (len == 0)
-		return refuse(r, echoed, "empty request");
+	if (len == skip)
+		return refuse(r, echoed, skip > 0 ? "no path to drop" :
+		    "empty request");
 	if (memchr(input, '\0', len) != NULL)
 		return refuse(r, echoed, "contains a NUL byte");
-	if ((line = strndup(input, len)) == NULL)
+	if ((path = strndup(input + skip, len - skip)) == NULL)
 		return -1;
-	rc = storepath_resolve(storedir, line, &r->path, why, sizeof(why));
-	free(line);
+	rc = storepath_resolve(storedir, path, &r->path, why, sizeof(why));
+	free(path);
 	if (rc == -1)
 		return refuse(r, echoed, why);
 	/* Most inputs are their own canonical path: no echo to keep then. */
 	if (strcmp(echoed, r->path) != 0 && (r->input = strdup(echoed)) == NULL)
 		return -1;
 	return 0;
+}
+
+int
+request_add(struct batch *b, const char *storedir, const char *input,
+    size_t len)
+{
+	return add(b, storedir, input, len, REQUEST_HOLD, 0);
+}
+
+int
+request_add_checked(struct batch *b, const char *path)
+{
+	struct request *r;
+
+	if ((r = batch_push(b)) == NULL)
+		return -1;
+	return (r->path = strdup(path)) == NULL ? -1 : 0;
+}
+
+/* How long the "drop " at the head of a line is ("drop" alone too), or 0. */
+static size_t
+drop_prefix(const char *line, size_t len)
+{
+	size_t word = sizeof(REQUEST_DROP_PREFIX) - 2;	/* "drop" */
+
+	if (len < word || memcmp(line, REQUEST_DROP_PREFIX, word) != 0)
+		return 0;
+	if (len == word)
+		return word;
+	return line[word] == ' ' ? word + 1 : 0;
+}
+
+int
+request_add_line(struct batch *b, const char *storedir, const char *line,
+    size_t len)
+{
+	size_t skip = drop_prefix(line, len);
+
+	return add(b, storedir, line, len, skip > 0 ? REQUEST_DROP :
+	    REQUEST_HOLD, skip);
 }
 
 int
@@ -104,7 +150,7 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 				return 0;
 			}
 			/* Too long: answer it now, drop the rest of it later. */
-			if (request_add(b, storedir, head, used) == -1)
+			if (request_add_line(b, storedir, head, used) == -1)
 				return -1;
 			buf_consume(in, used);
 			*skipping = 1;
@@ -113,7 +159,7 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 		len = (size_t)(nl - head);
 		if (*skipping)
 			*skipping = 0;
-		else if (request_add(b, storedir, head, len) == -1)
+		else if (request_add_line(b, storedir, head, len) == -1)
 			return -1;
 		buf_consume(in, len + 1);
 	}
@@ -138,6 +184,9 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 		    store);
 	case REPLY_MISSING:
 		return buf_printf(out, "missing %s%s%s\n", r->path, sp, store);
+	case REPLY_DROPPED:
+		return quiet ? 0 : buf_printf(out, "dropped %s%s%s\n", r->path,
+		    sp, store);
 	case REPLY_ERROR:
 		return buf_printf(out, "error %s: %s%s%s\n", request_input(r),
 		    store, colon, r->why);
@@ -151,8 +200,10 @@ int
 batch_move(struct batch *to, struct batch *from, size_t max)
 {
 	struct request *r;
-	size_t i, n = from->n < max ? from->n : max;
+	size_t i, n = 0;
 
+	while (n < from->n && n < max && from->req[n].kind == from->req[0].kind)
+		n++;
 	for (i = 0; i < n; i++) {
 		if ((r = batch_push(to)) == NULL)
 			return -1;

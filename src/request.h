@@ -2,12 +2,15 @@
  * request: one request line in, one reply line out.
  *
  * A request is a path: a store path, a path inside one, or a symlink into
- * the store.  Its reply is exactly one line per store:
+ * the store; or "drop PATH", to release one root the session holds.  Its
+ * reply is exactly one line per store:
  *	ok STOREPATH		rooted, and valid
  *	missing STOREPATH	rooted, but not valid (yet, or any more)
- *	error INPUT: REASON	nothing rooted for this line
+ *	dropped STOREPATH	released: the session no longer holds it
+ *	error INPUT: REASON	nothing rooted (or released) for this line
  * and with several stores, each line names its store:
- *	ok STOREPATH STORE, missing STOREPATH STORE, error INPUT: STORE: REASON
+ *	ok STOREPATH STORE, missing STOREPATH STORE, dropped STOREPATH STORE,
+ *	error INPUT: STORE: REASON
  */
 #ifndef KP_REQUEST_H
 #define KP_REQUEST_H
@@ -19,10 +22,19 @@
 /* Longest request line, newline excluded. */
 #define REQUEST_LINE_MAX	4096
 
+/* What a request line asks for. */
+#define REQUEST_DROP_PREFIX	"drop "
+
+enum request_kind {
+	REQUEST_HOLD,		/* PATH */
+	REQUEST_DROP,		/* drop PATH */
+};
+
 enum reply_kind {
 	REPLY_PENDING,
 	REPLY_OK,
 	REPLY_MISSING,
+	REPLY_DROPPED,
 	REPLY_ERROR,
 };
 
@@ -33,6 +45,7 @@ struct request {
 	char		*why;	/* REPLY_ERROR: the reason */
 	const char	*store;	/* of several stores, the one this reply is
 				   from; NULL if only one */
+	enum request_kind kind;
 	enum reply_kind	 reply;
 };
 
@@ -51,6 +64,16 @@ struct batch {
 int	request_add(struct batch *, const char *storedir, const char *input,
 	    size_t len);
 
+/* Appends a hold request for path, already checked.  Returns 0/-1. */
+int	request_add_checked(struct batch *, const char *path);
+
+/*
+ * Appends the request a line asks for: a hold, or with REQUEST_DROP_PREFIX
+ * a drop.  Returns 0, or -1 with errno ENOMEM.
+ */
+int	request_add_line(struct batch *, const char *storedir, const char *line,
+	    size_t len);
+
 /*
  * Moves every complete line of in into the batch, consuming it.  *skipping
  * carries over a line that was too long and is being discarded.  Returns 0
@@ -62,14 +85,21 @@ int	request_take_lines(struct batch *, const char *storedir, struct buf *in,
 /* Sets a request's reply to an error, taking a copy of why.  Returns 0/-1. */
 int	request_set_error(struct request *, const char *why);
 
-/* Appends the reply line of a request; with quiet, "ok" lines are left out. */
+/*
+ * Appends the reply line of a request; with quiet, the lines that say it
+ * went well ("ok", "dropped") are left out.
+ */
 int	request_format_reply(struct buf *out, const struct request *,
 	    int quiet);
 
 /* The request as received, for messages. */
 const char *request_input(const struct request *);
 
-/* Moves the first max requests of from to the end of to.  Returns 0/-1. */
+/*
+ * Moves the first requests of from, at most max and all of the first one's
+ * kind, to the end of to: a batch holds or drops, never both, so requests
+ * take effect in the order they came.  Returns 0/-1.
+ */
 int	batch_move(struct batch *to, struct batch *from, size_t max);
 
 /* Frees every request; the batch is left empty and reusable. */

@@ -28,8 +28,8 @@ rootset_find(struct rootset *set, const char *path)
 	return found != NULL ? *found : NULL;
 }
 
-static struct root *
-rootset_get(struct rootset *set, const char *path)
+struct root *
+rootset_add(struct rootset *set, const char *path)
 {
 	struct root *r;
 
@@ -45,8 +45,31 @@ rootset_get(struct rootset *set, const char *path)
 		return NULL;
 	}
 	r->next = set->all;
+	if (set->all != NULL)
+		set->all->prev = r;
 	set->all = r;
 	return r;
+}
+
+static void
+root_free(struct root *r)
+{
+	free(r->path);
+	free(r->error);
+	free(r);
+}
+
+void
+rootset_remove(struct rootset *set, struct root *r)
+{
+	tdelete(r, &set->tree, root_cmp);
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		set->all = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	root_free(r);
 }
 
 int
@@ -63,7 +86,7 @@ rootset_begin(struct rootset *set, const struct batch *b, struct root ***out,
 	for (i = 0; i < b->n; i++) {
 		if (b->req[i].reply != REPLY_PENDING)
 			continue;
-		if ((r = rootset_get(set, b->req[i].path)) == NULL) {
+		if ((r = rootset_add(set, b->req[i].path)) == NULL) {
 			free(roots);
 			return -1;
 		}
@@ -110,9 +133,7 @@ rootset_free(struct rootset *set)
 	for (r = set->all; r != NULL; r = next) {
 		next = r->next;
 		tdelete(r, &set->tree, root_cmp);
-		free(r->path);
-		free(r->error);
-		free(r);
+		root_free(r);
 	}
 	set->all = NULL;
 	set->tree = NULL;

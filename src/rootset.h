@@ -13,6 +13,7 @@
 
 struct root {
 	struct root	*next;		/* every root, for freeing */
+	struct root	*prev;
 	char		*path;
 	char		*error;		/* refused in the batch that asked */
 	unsigned long	 batch;		/* last batch that asked for it */
@@ -28,6 +29,12 @@ struct rootset {
 };
 
 struct root *rootset_find(struct rootset *, const char *path);
+
+/* The root for path, added if new.  Returns NULL with errno ENOMEM. */
+struct root *rootset_add(struct rootset *, const char *path);
+
+/* Takes r out of the set and frees it. */
+void	 rootset_remove(struct rootset *, struct root *r);
 
 /*
  * Starts batch number ++gen: collects its distinct paths, as roots, into

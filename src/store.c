@@ -1,5 +1,6 @@
 /*
- * store: choosing a back end from a store URI, as Nix does.
+ * store: choosing a back end from a store URI, as Nix does; and what every
+ * back end shares.
  */
 #include "config.h"
 
@@ -15,9 +16,11 @@
 #include "store.h"
 #include "store_daemon.h"
 #include "store_local.h"
+#include "store_renew.h"
 #include "ssh_command.h"
 #include "storepath.h"
 #include "transport.h"
+#include "xio.h"
 
 #define NIX_STATE_DIR_DEFAULT	"/nix/var/nix"
 #define NIX_STORE_DIR_DEFAULT	"/nix/store"
@@ -31,6 +34,39 @@ store_fail(struct store *s, int status, const char *fmt, ...)
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
 	return status;
+}
+
+int
+store_due(struct store *s, const struct pollfd *pfd, size_t n)
+{
+	long at = s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents != 0)
+			return 1;
+	return at != -1 && xio_now_ms() >= at;
+}
+
+int
+store_start(struct store *s, struct batch *b)
+{
+	if (b->n > 0 && b->req[0].kind == REQUEST_DROP)
+		return s->ops->drop(s, b);
+	return s->ops->submit(s, b);
+}
+
+int
+store_refuse_drop(struct store *s, struct batch *b, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_PENDING &&
+		    request_set_error(&b->req[i], why) == -1)
+			return store_fail(s, STORE_SYSTEM, "%s",
+			    strerror(ENOMEM));
+	return STORE_DONE;
 }
 
 static const char *
@@ -203,17 +239,20 @@ choose_auto(struct store_choice *c, char *err, size_t errlen)
 /*
  * "gcroots", "gcroots?dir=DIR": session directories under DIR, by default
  * $NIX_STATE_DIR/gcroots/per-user/USER/keep-paths, where the collector
- * finds their links; the temporary roots as "auto" chooses.
+ * finds their links; the temporary roots as "auto" chooses, NIX_REMOTE
+ * included.  Links are local: a remote store cannot read them.
  */
 static int
 choose_gcroots(const char *uri, struct store_choice *c, char *err,
     size_t errlen)
 {
 	const char *dir = uri + strlen("gcroots");
+	const char *remote = env_nonempty("NIX_REMOTE");
+	char sessions[sizeof(c->sessions)];
 	struct passwd *pw;
 
 	if (strncmp(dir, "?dir=/", 6) == 0)
-		snprintf(c->sessions, sizeof(c->sessions), "%s", dir + 5);
+		snprintf(sessions, sizeof(sessions), "%s", dir + 5);
 	else if (*dir != '\0') {
 		snprintf(err, errlen, "%s: use gcroots or gcroots?dir=/DIR", uri);
 		return -1;
@@ -222,11 +261,21 @@ choose_gcroots(const char *uri, struct store_choice *c, char *err,
 		    (unsigned long)geteuid());
 		return -1;
 	} else
-		snprintf(c->sessions, sizeof(c->sessions),
+		snprintf(sessions, sizeof(sessions),
 		    "%s/gcroots/per-user/%s/keep-paths", state_dir_from_env(),
 		    pw->pw_name);
-	if (choose_auto(c, err, errlen) == -1)
+	if (remote != NULL && strncmp(remote, "gcroots", 7) == 0) {
+		snprintf(err, errlen, "NIX_REMOTE=%s: not a Nix store", remote);
 		return -1;
+	}
+	if (store_choose("auto", c, err, errlen) == -1)
+		return -1;
+	if (c->kind == STORE_KIND_SSH) {
+		snprintf(err, errlen, "%s: session links are local, and the "
+		    "store (%s) is not", uri, c->where);
+		return -1;
+	}
+	memcpy(c->sessions, sessions, sizeof(c->sessions));
 	c->gcroots = 1;
 	return 0;
 }
@@ -315,6 +364,45 @@ open_daemon(const struct store_choice *c, const char *storedir,
 	return s;
 }
 
+/* What a drop needs to open the same daemon store again. */
+struct reopen_arg {
+	struct store_choice	 choice;
+	long			 reconnect_ms;
+	char			 storedir[];
+};
+
+static struct store *
+reopen_daemon(const void *arg, char *err, size_t errlen)
+{
+	const struct reopen_arg *a = arg;
+
+	return open_daemon(&a->choice, a->storedir, a->reconnect_ms, err,
+	    errlen);
+}
+
+/* A daemon store whose single roots can be dropped (store_renew.c). */
+static struct store *
+open_renewable(const struct store_choice *c, const char *storedir,
+    long reconnect_ms, char *err, size_t errlen)
+{
+	struct reopen_arg *a;
+	struct store *s;
+	size_t len = strlen(storedir) + 1;
+
+	if ((a = malloc(sizeof(*a) + len)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	a->choice = *c;
+	a->reconnect_ms = reconnect_ms;
+	memcpy(a->storedir, storedir, len);
+	if ((s = open_daemon(c, storedir, reconnect_ms, err, errlen)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	return store_renew_open(s, reopen_daemon, a, err, errlen);
+}
+
 struct store *
 store_open(const struct store_choice *c, const char *storedir,
     long reconnect_ms, char *err, size_t errlen, int *status)
@@ -324,7 +412,7 @@ store_open(const struct store_choice *c, const char *storedir,
 	if (c->kind == STORE_KIND_LOCAL)
 		s = store_local_open(c->where, storedir, err, errlen);
 	else
-		s = open_daemon(c, storedir, reconnect_ms, err, errlen);
+		s = open_renewable(c, storedir, reconnect_ms, err, errlen);
 	if (s == NULL)
 		*status = EX_UNAVAILABLE;
 	return s;

@@ -26,8 +26,11 @@ enum store_status {
 
 /* Stores in one session (--store given more than once). */
 #define STORE_MAX	8
-/* The most pollfds one store fills in: one for each of its stores. */
-#define STORE_POLLFDS_MAX	STORE_MAX
+/*
+ * The most pollfds one store fills in: for each of its stores, two while a
+ * drop opens a new connection before closing the old one.
+ */
+#define STORE_POLLFDS_MAX	(2 * STORE_MAX)
 
 struct store {
 	const struct store_ops	*ops;
@@ -60,6 +63,15 @@ struct store_ops {
 	 * STORE_DONE at once if nothing needs the store, or a failure.
 	 */
 	int	(*submit)(struct store *, struct batch *);
+	/*
+	 * Starts releasing the roots that the batch's pending requests (all
+	 * REQUEST_DROP) name; each gets REPLY_DROPPED once its root is
+	 * released, or an error (not held, or the store cannot release one
+	 * root).  The roots that stay are never left unregistered.  Returns
+	 * as submit() does.  A daemon connection has none: store_open()
+	 * wraps it in store_renew, which drops by replacing it.
+	 */
+	int	(*drop)(struct store *, struct batch *);
 	/* Roots registered, or perhaps registered: what a drop would lose. */
 	size_t	(*roots)(struct store *);
 	/* Releases every root and frees the store. */
@@ -104,6 +116,21 @@ struct store *store_open(const struct store_choice *, const char *storedir,
 
 /* One line: the back end, where, why, and for ssh-ng the command. */
 void	store_choice_print(FILE *, const struct store_choice *);
+
+/*
+ * For stores made of stores: the inner store s, which filled in pfd[0..n),
+ * has something to handle, on its fds or from its wakeup time.
+ */
+int	store_due(struct store *s, const struct pollfd *pfd, size_t n);
+
+/* Starts b on s: submit() or drop(), as the batch's kind says. */
+int	store_start(struct store *s, struct batch *b);
+
+/*
+ * For back ends that cannot release one root: refuses every pending
+ * request of the drop batch, saying why.  Returns STORE_DONE, or a failure.
+ */
+int	store_refuse_drop(struct store *, struct batch *, const char *why);
 
 /* For back ends: sets the store's error message; returns status. */
 int	store_fail(struct store *, int status, const char *fmt, ...)

@@ -2,6 +2,8 @@
  * store_gcroots: a symlink per path in our session directory, then the
  * inner back end's temporary root, barrier and validity check.  The link
  * is made first: when the inner back end acks, both roots are in place.
+ * A drop goes the other way: the link goes once the inner back end has
+ * dropped the temporary root, so a refused drop keeps both.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@ struct store_gcroots {
 	char		*path;		/* of the session directory */
 	size_t		 nlinks;
 	int		 inner_failed;	/* keep the session for the sweeper */
+	struct batch	*dropping;	/* a drop batch with inner, or NULL */
 };
 
 static int
@@ -53,12 +56,50 @@ gcroots_wakeup(struct store *s)
 	    g->inner->ops->wakeup(g->inner) : -1;
 }
 
+/* The inner store dropped its roots: the links go too. */
+static int
+unlink_dropped(struct store_gcroots *g)
+{
+	struct batch *b = g->dropping;
+	char why[STORE_ERROR_MAX];
+	struct request *r;
+	size_t i;
+
+	g->dropping = NULL;
+	for (i = 0; i < b->n; i++) {
+		r = &b->req[i];
+		if (r->reply != REPLY_DROPPED)
+			continue;
+		if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0)
+			g->nlinks--;
+		else if (errno != ENOENT) {
+			snprintf(why, sizeof(why), "its temporary root is "
+			    "dropped, but its link in %s stays until the "
+			    "session ends: %s", g->path, strerror(errno));
+			if (request_set_error(r, why) == -1)
+				return store_fail(&g->store, STORE_SYSTEM,
+				    "%s", strerror(ENOMEM));
+		}
+	}
+	return STORE_DONE;
+}
+
+/* What the inner store said; a drop it finished unlinks. */
+static int
+inner_done(struct store_gcroots *g, int status)
+{
+	status = inner_status(g, status);
+	if (status == STORE_DONE && g->dropping != NULL)
+		return unlink_dropped(g);
+	return status;
+}
+
 static int
 gcroots_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return inner_status(g, g->inner->ops->handle(g->inner, pfd));
+	return inner_done(g, g->inner->ops->handle(g->inner, pfd));
 }
 
 static int
@@ -101,6 +142,16 @@ gcroots_submit(struct store *s, struct batch *b)
 	return inner_status(g, g->inner->ops->submit(g->inner, b));
 }
 
+/* The link goes once the inner store has let go of the temporary root. */
+static int
+gcroots_drop(struct store *s, struct batch *b)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	g->dropping = b;
+	return inner_done(g, g->inner->ops->drop(g->inner, b));
+}
+
 /* Links are durable: an inner failure loses only the temporary roots. */
 static size_t
 gcroots_roots(struct store *s)
@@ -134,6 +185,7 @@ static const struct store_ops gcroots_ops = {
 	.handle = gcroots_handle,
 	.ready = gcroots_ready,
 	.submit = gcroots_submit,
+	.drop = gcroots_drop,
 	.roots = gcroots_roots,
 	.close = gcroots_close,
 };

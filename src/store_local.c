@@ -445,12 +445,26 @@ local_close(struct store *s)
 	free(l);
 }
 
+/*
+ * A collector that opened our file just before a replacement was renamed
+ * over it would find the old one unlocked once we let go of it, and unlink
+ * the new one by name: no replacement is safe, so no single root can go.
+ */
+static int
+local_drop(struct store *s, struct batch *b)
+{
+	return store_refuse_drop(s, b, "the local store cannot release one "
+	    "root: its temp-roots file lasts as long as the session (use a "
+	    "daemon store, or one session per set of paths)");
+}
+
 static const struct store_ops local_ops = {
 	.pollfd = local_pollfd,
 	.wakeup = local_wakeup,
 	.handle = local_handle,
 	.ready = local_ready,
 	.submit = local_submit,
+	.drop = local_drop,
 	.roots = local_roots,
 	.close = local_close,
 };

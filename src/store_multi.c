@@ -16,7 +16,6 @@
 #include <vis.h>
 
 #include "store_multi.h"
-#include "xio.h"
 
 struct store_multi {
 	struct store	 store;
@@ -24,6 +23,8 @@ struct store_multi {
 	char		*label[STORE_MAX];	/* visibly encoded */
 	struct batch	 copy[STORE_MAX];	/* views into copies */
 	int		 done[STORE_MAX];
+	size_t		 off[STORE_MAX];	/* its pollfds: where, */
+	size_t		 npfd[STORE_MAX];	/* and how many */
 	size_t		 n;
 	size_t		 ndone;
 	int		 failed;		/* its index, or -1 */
@@ -49,12 +50,14 @@ static size_t
 multi_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_multi *m = (struct store_multi *)s;
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < m->n; i++)
-		if (m->inner[i]->ops->pollfd(m->inner[i], &pfd[i]) != 1)
-			abort();	/* only single stores are combined */
-	return m->n;
+	for (i = 0; i < m->n; i++) {
+		m->off[i] = n;
+		m->npfd[i] = m->inner[i]->ops->pollfd(m->inner[i], &pfd[n]);
+		n += m->npfd[i];
+	}
+	return n;
 }
 
 static long
@@ -126,16 +129,14 @@ multi_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_multi *m = (struct store_multi *)s;
 	struct store *in;
-	long at;
 	size_t i;
 	int status;
 
 	for (i = 0; i < m->n; i++) {
 		in = m->inner[i];
-		at = in->ops->wakeup != NULL ? in->ops->wakeup(in) : -1;
-		if (pfd[i].revents == 0 && (at == -1 || xio_now_ms() < at))
+		if (!store_due(in, &pfd[m->off[i]], m->npfd[i]))
 			continue;
-		status = on_inner(m, i, in->ops->handle(in, &pfd[i]));
+		status = on_inner(m, i, in->ops->handle(in, &pfd[m->off[i]]));
 		if (status != STORE_BUSY)
 			return status;
 	}
@@ -169,8 +170,9 @@ copy_request(struct store_multi *m, size_t i, const struct request *r,
 	return 0;
 }
 
+/* Each store starts its copy of b: a hold or a drop. */
 static int
-multi_submit(struct store *s, struct batch *b)
+multi_start(struct store *s, struct batch *b)
 {
 	struct store_multi *m = (struct store_multi *)s;
 	size_t nreq = b->n, i, k;
@@ -194,7 +196,7 @@ multi_submit(struct store *s, struct batch *b)
 		m->copy[k].n = m->copy[k].cap = nreq;
 	}
 	for (k = 0; k < m->n; k++) {
-		status = m->inner[k]->ops->submit(m->inner[k], &m->copy[k]);
+		status = store_start(m->inner[k], &m->copy[k]);
 		if ((status = on_inner(m, k, status)) != STORE_BUSY)
 			return status;
 	}
@@ -235,7 +237,8 @@ static const struct store_ops multi_ops = {
 	.wakeup = multi_wakeup,
 	.handle = multi_handle,
 	.ready = multi_ready,
-	.submit = multi_submit,
+	.submit = multi_start,
+	.drop = multi_start,
 	.roots = multi_roots,
 	.close = multi_close,
 };

@@ -135,3 +135,14 @@ min-age"
 	assert_equal "$(nix_eval flakeCheck)" '"PKG-aarch64-linux"'
 	assert_equal "$(nix_eval flakeModule)" '[ "default" "keep-paths-sweep" ]'
 }
+
+@test "make check runs every test file" {
+	local f tests
+	# The TESTS = ... block, one name per line.
+	tests=$(sed -n '/^TESTS = /,/[^\\]$/p' "$KP_SRCDIR/Makefile.am" |
+	    tr -d '\\\t ' | grep .)
+	for f in "$KP_SRCDIR"/t/*.bats; do
+		grep -qx "t/${f##*/}" <<<"$tests" ||
+		    fail "t/${f##*/} is not in TESTS in Makefile.am"
+	done
+}

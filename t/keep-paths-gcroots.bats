@@ -22,6 +22,13 @@ sessions() {
 	run -0 "$KEEP_PATHS" --store "gcroots?dir=/srv/s" --print-store
 	assert_output --partial "gcroots /srv/s over local"
 	run -64 "$KEEP_PATHS" --store "gcroots?foo" --print-store
+	# The temporary roots follow NIX_REMOTE, as auto does; links are local.
+	NIX_REMOTE=daemon run -0 "$KEEP_PATHS" --store gcroots --print-store
+	assert_output "gcroots $(sessions) over daemon $NIX_STATE_DIR/daemon-socket/socket (NIX_REMOTE=daemon)"
+	NIX_REMOTE=ssh-ng://h run -64 --separate-stderr "$KEEP_PATHS" --store gcroots --print-store
+	assert_equal "$stderr" "keep-paths: gcroots: session links are local, and the store (ssh-ng://h) is not"
+	NIX_REMOTE=gcroots run -64 --separate-stderr "$KEEP_PATHS" --store gcroots --print-store
+	assert_equal "$stderr" "keep-paths: NIX_REMOTE=gcroots: not a Nix store"
 }
 
 @test "a held path survives the GC, and its session is removed on release" {

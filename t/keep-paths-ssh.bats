@@ -85,6 +85,33 @@ ssh_child() {
 	assert_output ''
 }
 
+@test "drop over ssh-ng: a new ssh holds the roots that stay before the old one ends" {
+	a=$(remote_add a)
+	b=$(remote_add b)
+	kp_start --store "$KP_SSH"
+	kp_send "$a" "$b"
+	kp_reply
+	assert_equal "$reply" "ok $a"
+	kp_reply
+	assert_equal "$reply" "ok $b"
+	old=$(ssh_child)
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	# The old ssh has exited; a new one holds b.
+	run ! kill -0 "$old"
+	new=$(ssh_child)
+	assert [ -n "$new" ]
+	assert_not_equal "$new" "$old"
+	remote_gc
+	run ! remote_has "$a"
+	assert remote_has "$b"
+	kp_stop
+	assert_equal "$kp_status" 0
+	remote_gc
+	run ! remote_has "$b"
+}
+
 @test "the ssh child killed: lost, exit 75, the message names ssh's end" {
 	p=$(remote_add killed)
 	kp_start --store "$KP_SSH"

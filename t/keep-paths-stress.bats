@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The proof: several keep-paths sessions root freshly added paths while
 # nix-store --gc runs in a loop, for each back end.  Every path answered
-# "ok" must exist until its session ends.  Bounded: STRESS_SESSIONS
+# "ok" must exist until its session ends, or until it is dropped: sessions
+# with drops release roots one by one as they go, and every root that
+# stays must survive each make-before-break.  Bounded: STRESS_SESSIONS
 # sessions of STRESS_PATHS paths each.
 
 load helpers
@@ -18,6 +20,25 @@ teardown() {
 	kp_teardown
 	touch "$BATS_TEST_TMPDIR/stop"
 	[ -z "${looppid:-}" ] || wait "$looppid" || true
+	kp_sshd_stop
+}
+
+# The store the sessions use: this file's, or with STRESS_REMOTE the remote
+# one behind ssh-ng (kp_sshd_start).
+st_nix_store() {
+	if [ -n "${STRESS_REMOTE:-}" ]; then
+		remote_nix_store "$@"
+	else
+		nix-store "$@"
+	fi
+}
+
+st_has() {
+	if [ -n "${STRESS_REMOTE:-}" ]; then
+		remote_has "$1"
+	else
+		[ -e "$1" ]
+	fi
 }
 
 # Collects in a loop until the file "stop" appears; counts the runs, the
@@ -37,7 +58,7 @@ gc_loop() {
 	local sync=$BATS_TEST_TMPDIR/gc.sync
 	mkfifo "$sync"
 	while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
-		_NIX_TEST_GC_SYNC=$sync nix-store --gc >"$out" 2>&1 &
+		_NIX_TEST_GC_SYNC=$sync st_nix_store --gc >"$out" 2>&1 &
 		gcpid=$!
 		sleep "0.$((RANDOM % 200))"
 		# A run that aborted never opens the fifo: do not wait on it.
@@ -76,20 +97,38 @@ two_more_collections() {
 	done
 }
 
+# With STRESS_DROP, a session that holds three or more paths drops the
+# oldest one time in three: the other roots move to a new connection first.
+maybe_drop() {
+	[ -n "${STRESS_DROP:-}" ] && [ "${#held[@]}" -ge 3 ] &&
+	    [ $((RANDOM % 3)) = 0 ] || return 0
+	echo "drop ${held[0]}" >&$sin
+	IFS= read -r -t 60 reply <&$sout || {
+		echo "session $i: no reply for drop ${held[0]}" >>"$dir/violations"
+		errors=$((errors + 1)); return 1; }
+	if [ "$reply" != "dropped ${held[0]}" ]; then
+		echo "session $i: $reply" >>"$dir/violations"
+		errors=$((errors + 1))
+		return 0
+	fi
+	drops=$((drops + 1))
+	held=("${held[@]:1}")
+}
+
 # One session: add a fresh path, leave it unrooted for up to 0.3 s, root
-# it, check it; then, after
-# two more collections, check every "ok" path again.  Writes
-# "acks missing violations errors" to session.N.
+# it, check it, perhaps drop an older one; then, after two more
+# collections, check every path still held again.  Writes
+# "acks missing violations errors drops" to session.N.
 stress_session() {
 	local i=$1 store=$2 dir=$BATS_TEST_TMPDIR n p reply
-	local ok=0 missing=0 violations=0 errors=0 held=()
+	local ok=0 missing=0 violations=0 errors=0 drops=0 held=()
 	coproc S { exec "$KEEP_PATHS" --store "$store" 2>>"$dir/kp.$i.err" 3>&-; }
 	local pid=$S_PID
 	exec {sin}>&"${S[1]}" {sout}<&"${S[0]}"
 	exec {S[1]}>&- {S[0]}<&-
 	for n in $(seq "$STRESS_PATHS"); do
 		echo "stress $i $n $RANDOM$RANDOM" >"$dir/f.$i.$n"
-		p=$(nix-store --add "$dir/f.$i.$n" 2>>"$dir/add.err") || {
+		p=$(st_nix_store --add "$dir/f.$i.$n" 2>>"$dir/add.err") || {
 			errors=$((errors + 1)); continue; }
 		# Unrooted for a while: a collection may find it dead.
 		sleep "0.$((RANDOM % 300))"
@@ -101,7 +140,7 @@ stress_session() {
 		"ok $p")
 			ok=$((ok + 1))
 			held+=("$p")
-			[ -e "$p" ] || {
+			st_has "$p" || {
 				echo "session $i: ok but gone at once: $p" >>"$dir/violations"
 				violations=$((violations + 1)); } ;;
 		"missing $p")
@@ -110,24 +149,26 @@ stress_session() {
 			echo "session $i: $reply" >>"$dir/violations"
 			errors=$((errors + 1)) ;;
 		esac
+		maybe_drop || break
 	done
 	two_more_collections || {
 		echo "session $i: the collection loop stopped" >>"$dir/violations"
 		errors=$((errors + 1)); }
 	for p in "${held[@]}"; do
-		[ -e "$p" ] && continue
+		st_has "$p" && continue
 		echo "session $i: ok, then collected while held: $p" >>"$dir/violations"
 		violations=$((violations + 1))
 	done
 	exec {sin}>&-
 	wait "$pid" || errors=$((errors + 1))
-	echo "$ok $missing $violations $errors" >"$dir/session.$i"
+	echo "$ok $missing $violations $errors $drops" >"$dir/session.$i"
 }
 
 # Runs the sessions against one back end with the loop collecting, then
 # prints the counts and fails on any violation.
 stress() {
-	local store=$1 i acks=0 missing=0 violations=0 errors=0 a m v e pids=()
+	local store=$1 i acks=0 missing=0 violations=0 errors=0 drops=0 pids=()
+	local a m v e d
 	rm -f "$BATS_TEST_TMPDIR/stop"
 	echo "0 0 0" >"$BATS_TEST_TMPDIR/gc.count"
 	gc_loop 3>&- &
@@ -143,13 +184,13 @@ stress() {
 	wait "$looppid"
 	looppid=
 	for i in $(seq "$STRESS_SESSIONS"); do
-		read -r a m v e <"$BATS_TEST_TMPDIR/session.$i"
-		acks=$((acks + a)) missing=$((missing + m))
+		read -r a m v e d <"$BATS_TEST_TMPDIR/session.$i"
+		acks=$((acks + a)) missing=$((missing + m)) drops=$((drops + d))
 		violations=$((violations + v)) errors=$((errors + e))
 	done
 	local runs failed aborted
 	read -r runs failed aborted <"$BATS_TEST_TMPDIR/gc.count"
-	echo "# $store: sessions $STRESS_SESSIONS, requests $((STRESS_SESSIONS * STRESS_PATHS)), acks $acks, missing $missing, GC runs $runs (failed $failed, aborted by Nix's own race $aborted), violations $violations, errors $errors" >&3
+	echo "# $store: sessions $STRESS_SESSIONS, requests $((STRESS_SESSIONS * STRESS_PATHS)), acks $acks, missing $missing, drops $drops, GC runs $runs (failed $failed, aborted by Nix's own race $aborted), violations $violations, errors $errors" >&3
 	[ ! -e "$BATS_TEST_TMPDIR/violations" ] || cat "$BATS_TEST_TMPDIR/violations"
 	assert_equal "$violations" 0
 	assert_equal "$errors" 0
@@ -157,6 +198,7 @@ stress() {
 	# The race was run: collections overlapped the sessions.
 	assert [ "$runs" -ge 2 ]
 	assert [ "$acks" -gt 0 ]
+	[ -z "${STRESS_DROP:-}" ] || assert [ "$drops" -gt 0 ]
 }
 
 @test "stress, local back end: no ok path is collected while its session lives" {
@@ -172,4 +214,14 @@ stress() {
 	# Every session removed its directory on release.
 	run -0 find "$NIX_STATE_DIR/gcroots/per-user" -mindepth 2 -name 'keep-paths-*'
 	assert_output ""
+}
+
+@test "stress, daemon back end with drops: every root that stays survives each drop" {
+	STRESS_DROP=1 stress daemon
+}
+
+@test "stress, ssh-ng back end, with drops: no ok path is collected on the remote store while held" {
+	kp_sshd_start
+	remote_nix_store --gc >/dev/null 2>&1
+	STRESS_REMOTE=1 STRESS_DROP=1 stress "$KP_SSH"
 }

@@ -1,7 +1,8 @@
 /*
  * fuzz-request: request lines as a parent might send them, any bytes, in
- * any pieces.  Every complete line must get exactly one request, and every
- * reply must be one line.
+ * any pieces.  Every complete line must get exactly one request, every
+ * reply must be one line, and the batches the loop would move out must
+ * each be of one kind, in order.
  */
 #include "config.h"
 
@@ -25,7 +26,10 @@ check_replies(struct batch *b)
 	const unsigned char *nl;
 
 	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply == REPLY_PENDING)
+		if (b->req[i].reply == REPLY_PENDING &&
+		    b->req[i].kind == REQUEST_DROP)
+			b->req[i].reply = REPLY_DROPPED;
+		else if (b->req[i].reply == REPLY_PENDING)
 			b->req[i].reply = i % 2 ? REPLY_OK : REPLY_MISSING;
 		if (b->req[i].reply != REPLY_ERROR && b->req[i].path == NULL)
 			abort();
@@ -37,6 +41,31 @@ check_replies(struct batch *b)
 			abort();
 	}
 	buf_free(&out);
+}
+
+/* Moved out as the loop does, batches hold one kind and keep the order. */
+static void
+check_kinds(struct batch *b)
+{
+	struct batch all = { NULL, 0, 0 }, one = { NULL, 0, 0 };
+	size_t i;
+
+	while (b->n > 0) {
+		if (batch_move(&one, b, 3) == -1)
+			goto out;
+		for (i = 1; i < one.n; i++)
+			if (one.req[i].kind != one.req[0].kind)
+				abort();
+		if (batch_move(&all, &one, SIZE_MAX) == -1)
+			goto out;
+	}
+	batch_free(&one);
+	batch_free(b);
+	*b = all;
+	return;
+out:
+	batch_free(&one);
+	batch_free(&all);
 }
 
 int
@@ -63,6 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	if (b.n > lines + 1)
 		abort();
+	check_kinds(&b);
 	check_replies(&b);
 out:
 	batch_free(&b);

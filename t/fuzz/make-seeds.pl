@@ -99,6 +99,9 @@ write_seed("$top/request/lines", chr(7) . join "", map { "$_\n" }
     $P1, "$P2/bin/two", "relative/path", "", "$S/" . "e" x 32 . "-x..y",
     "/etc/passwd", "$S/..", "a" x 5000);
 write_seed("$top/request/nul", chr(0) . "$P1\0\n$P3\n");
+write_seed("$top/request/drops", chr(5) . join "", map { "$_\n" }
+    $P1, "drop $P1", "drop", "drop ", "drop  $P2", "dropx", "drop relative",
+    $P3, "drop $P3/bin/x");
 write_seed("$top/storepath/good", "0" x 32 . "-hello-2.12.1");
 write_seed("$top/storepath/bad-hash", "e" x 32 . "-x");
 write_seed("$top/storepath/canon", "/nix//store/./x/../" . "0" x 32 . "-a/");

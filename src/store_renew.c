@@ -1,0 +1,296 @@
+/*
+ * store_renew: a drop, make before break.
+ *
+ * The set of roots the connection holds is kept here, from the replies
+ * of every batch ("ok" and "missing" are rooted).  A drop batch:
+ *	marks the roots it names (a path not held is an error reply);
+ *	opens the next connection, and once it is ready submits every other
+ *	root to it: registered, behind the barrier, as any batch;
+ *	closes the old connection, whose worker hangs up as it exits and so
+ *	no longer holds the dropped roots; then replies "dropped".
+ * Should the next connection fail, it is closed, the drop requests get
+ * error replies and the old connection goes on holding everything.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rootset.h"
+#include "store_renew.h"
+
+struct store_renew {
+	struct store	 store;
+	struct store	*cur;		/* holds the roots */
+	struct store	*next;		/* a drop's new connection, or NULL */
+	store_reopen_fn	 reopen;
+	void		*arg;
+	struct rootset	 held;		/* what cur holds */
+	struct batch	*batch;		/* in flight, or NULL */
+	struct batch	 refill;	/* the roots that stay, for next */
+	int		 refilling;	/* refill is with next */
+	size_t		 ncur, nnext;	/* the pollfds each filled in */
+};
+
+static int
+fail_oom(struct store_renew *r)
+{
+	return store_fail(&r->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
+}
+
+/* cur failed: so has the session. */
+static int
+cur_status(struct store_renew *r, int status)
+{
+	if (status != STORE_BUSY && status != STORE_DONE)
+		store_fail(&r->store, status, "%s", r->cur->error);
+	return status;
+}
+
+/* A hold batch is done: what it rooted is held. */
+static int
+hold_done(struct store_renew *r)
+{
+	struct batch *b = r->batch;
+	size_t i;
+
+	r->batch = NULL;
+	for (i = 0; i < b->n; i++)
+		if ((b->req[i].reply == REPLY_OK ||
+		    b->req[i].reply == REPLY_MISSING) &&
+		    rootset_add(&r->held, b->req[i].path) == NULL)
+			return fail_oom(r);
+	return STORE_DONE;
+}
+
+/* The drop failed before anything was released: error replies. */
+static int
+drop_abandon(struct store_renew *r, const char *why)
+{
+	char reason[STORE_ERROR_MAX + 64];
+	struct batch *b = r->batch;
+
+	if (r->next != NULL)
+		r->next->ops->close(r->next);
+	r->next = NULL;
+	r->refilling = 0;
+	batch_free(&r->refill);
+	r->batch = NULL;
+	snprintf(reason, sizeof(reason), "nothing dropped: a new connection "
+	    "for the roots that stay failed: %s", why);
+	return store_refuse_drop(&r->store, b, reason);
+}
+
+/* next holds every root that stays: the old connection can go. */
+static int
+drop_done(struct store_renew *r)
+{
+	struct batch *b = r->batch;
+	struct root *root;
+	size_t i;
+
+	for (i = 0; i < r->refill.n; i++)
+		if (r->refill.req[i].reply == REPLY_ERROR)
+			return drop_abandon(r, r->refill.req[i].why);
+	batch_free(&r->refill);
+	r->refilling = 0;
+	r->cur->ops->close(r->cur);
+	r->cur = r->next;
+	r->next = NULL;
+	r->batch = NULL;
+	for (i = 0; i < b->n; i++) {
+		if (b->req[i].reply != REPLY_PENDING)
+			continue;
+		b->req[i].reply = REPLY_DROPPED;
+		if ((root = rootset_find(&r->held, b->req[i].path)) != NULL)
+			rootset_remove(&r->held, root);
+	}
+	return STORE_DONE;
+}
+
+/* What next said; once it is ready, the roots that stay go to it. */
+static int
+next_status(struct store_renew *r, int status)
+{
+	if (status == STORE_BUSY && !r->refilling &&
+	    r->next->ops->ready(r->next)) {
+		r->refilling = 1;
+		status = r->next->ops->submit(r->next, &r->refill);
+	}
+	if (status == STORE_DONE)
+		return drop_done(r);
+	if (status != STORE_BUSY)
+		return drop_abandon(r, r->next->error);
+	return STORE_BUSY;
+}
+
+static size_t
+renew_pollfd(struct store *s, struct pollfd *pfd)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	r->ncur = r->cur->ops->pollfd(r->cur, pfd);
+	r->nnext = r->next != NULL ?
+	    r->next->ops->pollfd(r->next, pfd + r->ncur) : 0;
+	return r->ncur + r->nnext;
+}
+
+static long
+wakeup_of(struct store *s)
+{
+	return s != NULL && s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
+}
+
+static long
+renew_wakeup(struct store *s)
+{
+	struct store_renew *r = (struct store_renew *)s;
+	long a = wakeup_of(r->cur), b = wakeup_of(r->next);
+
+	return a == -1 || (b != -1 && b < a) ? b : a;
+}
+
+static int
+renew_handle(struct store *s, const struct pollfd *pfd)
+{
+	struct store_renew *r = (struct store_renew *)s;
+	int status;
+
+	if (store_due(r->cur, pfd, r->ncur)) {
+		status = cur_status(r, r->cur->ops->handle(r->cur, pfd));
+		/* Only a hold batch ends with cur; a drop ends with next. */
+		if (status == STORE_DONE && r->next == NULL)
+			return hold_done(r);
+		if (status != STORE_BUSY && status != STORE_DONE)
+			return status;
+	}
+	if (r->next != NULL && store_due(r->next, pfd + r->ncur, r->nnext))
+		return next_status(r, r->next->ops->handle(r->next,
+		    pfd + r->ncur));
+	return STORE_BUSY;
+}
+
+static int
+renew_ready(struct store *s)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	return r->next == NULL && r->cur->ops->ready(r->cur);
+}
+
+static int
+renew_submit(struct store *s, struct batch *b)
+{
+	struct store_renew *r = (struct store_renew *)s;
+	int status;
+
+	r->batch = b;
+	status = cur_status(r, r->cur->ops->submit(r->cur, b));
+	return status == STORE_DONE ? hold_done(r) : status;
+}
+
+/*
+ * Marks the roots b drops, as batch number ++gen of the held set; returns
+ * how many, or -1 (ENOMEM).
+ */
+static long
+mark_dropped(struct store_renew *r, struct batch *b)
+{
+	struct root *root;
+	long n = 0;
+	size_t i;
+
+	r->held.gen++;
+	for (i = 0; i < b->n; i++) {
+		if (b->req[i].reply != REPLY_PENDING)
+			continue;
+		root = rootset_find(&r->held, b->req[i].path);
+		if (root == NULL) {
+			if (request_set_error(&b->req[i],
+			    "not held by this session") == -1)
+				return -1;
+			continue;
+		}
+		n += root->batch != r->held.gen;
+		root->batch = r->held.gen;
+	}
+	return n;
+}
+
+static int
+renew_drop(struct store *s, struct batch *b)
+{
+	struct store_renew *r = (struct store_renew *)s;
+	char err[STORE_ERROR_MAX];
+	struct root *root;
+	long n;
+
+	if ((n = mark_dropped(r, b)) == -1)
+		return fail_oom(r);
+	if (n == 0)
+		return STORE_DONE;
+	r->batch = b;
+	for (root = r->held.all; root != NULL; root = root->next)
+		if (root->batch != r->held.gen &&
+		    request_add_checked(&r->refill, root->path) == -1) {
+			batch_free(&r->refill);
+			return fail_oom(r);
+		}
+	if ((r->next = r->reopen(r->arg, err, sizeof(err))) == NULL)
+		return drop_abandon(r, err);
+	return STORE_BUSY;
+}
+
+static size_t
+renew_roots(struct store *s)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	return r->cur->ops->roots(r->cur);
+}
+
+static void
+renew_close(struct store *s)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	if (r->next != NULL)
+		r->next->ops->close(r->next);
+	r->cur->ops->close(r->cur);
+	rootset_free(&r->held);
+	batch_free(&r->refill);
+	free(r->arg);
+	free(r);
+}
+
+static const struct store_ops renew_ops = {
+	.pollfd = renew_pollfd,
+	.wakeup = renew_wakeup,
+	.handle = renew_handle,
+	.ready = renew_ready,
+	.submit = renew_submit,
+	.drop = renew_drop,
+	.roots = renew_roots,
+	.close = renew_close,
+};
+
+struct store *
+store_renew_open(struct store *first, store_reopen_fn reopen, void *arg,
+    char *err, size_t errlen)
+{
+	struct store_renew *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		first->ops->close(first);
+		free(arg);
+		return NULL;
+	}
+	r->store.ops = &renew_ops;
+	r->cur = first;
+	r->reopen = reopen;
+	r->arg = arg;
+	return &r->store;
+}

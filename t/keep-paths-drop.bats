@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# "drop PATH": one root released, the others kept, make before break.  The
+# proof is the real nix-store --gc: the dropped path is collected, every
+# other one survives, including during the drop itself.
+
+load helpers
+
+# nix-store --gc in this process, for when the daemon is stopped.
+gc_local() {
+	NIX_REMOTE=local nix-store --gc >>"$KP_NIX/gc.log" 2>&1
+}
+
+# Starts a session (with the given arguments) holding fresh paths $a and $b.
+hold_two() {
+	a=$(kp_add a)
+	b=$(kp_add b)
+	kp_start "$@"
+	kp_send "$a" "$b"
+	kp_reply
+	assert_equal "$reply" "ok $a"
+	kp_reply
+	assert_equal "$reply" "ok $b"
+}
+
+@test "drop: the dropped path is collected, the other stays until EOF" {
+	hold_two
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	kp_gc
+	refute [ -e "$b" ]
+}
+
+@test "drop: make before break, the roots that stay are held while the new connection waits" {
+	hold_two
+	# New connections wait in the listen queue: the drop cannot finish.
+	kill -STOP "$(cat "$KP_NIX/daemon.pid")"
+	kp_send "drop $a"
+	run ! read -r -t 1 reply <&"$KP_OUT"
+	# The old connection's worker still holds both.
+	gc_local
+	kill -CONT "$(cat "$KP_NIX/daemon.pid")"
+	assert [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "drop: a path not held, a bad path and a bare drop are error lines; the session goes on" {
+	hold_two
+	c=$(kp_add c)
+	kp_send "drop $c" "drop /tmp/not-in-store" "drop" "drop $a"
+	kp_reply
+	assert_equal "$reply" "error drop $c: not held by this session"
+	kp_reply
+	assert_regex "$reply" "^error drop /tmp/not-in-store: .*not in the store|^error drop /tmp/not-in-store: "
+	kp_reply
+	assert_equal "$reply" "error drop: no path to drop"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	# Dropped twice: no longer held.
+	kp_send "drop $a" "$c"
+	kp_reply
+	assert_equal "$reply" "error drop $a: not held by this session"
+	kp_reply
+	assert_equal "$reply" "ok $c"
+	kp_gc
+	assert [ -e "$b" ]
+	assert [ -e "$c" ]
+	kp_stop
+}
+
+@test "drop: requests take effect in order: hold, drop, hold again" {
+	a=$(kp_add a)
+	kp_start
+	kp_send "$a" "drop $a" "$a" "drop $a"
+	kp_reply
+	assert_equal "$reply" "ok $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_reply
+	assert_equal "$reply" "ok $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_gc
+	refute [ -e "$a" ]
+	kp_stop
+}
+
+# Connections the daemon accepted from keep-paths.
+accepted() {
+	grep -c "^accepted connection from pid $KP_PID_SAVED," "$KP_NIX/daemon.log" || true
+}
+
+@test "drop: several in a row are one new connection, and -q leaves out their replies" {
+	a=$(kp_add a)
+	b=$(kp_add b)
+	c=$(kp_add c)
+	kp_start -q
+	kp_send "$a" "$b" "$c" "drop $a" "drop $b" "drop /tmp/x"
+	kp_reply
+	assert_regex "$reply" "^error drop /tmp/x: "
+	kp_gc
+	refute [ -e "$a" ]
+	refute [ -e "$b" ]
+	assert [ -e "$c" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	# The session's first connection, and one for both drops.
+	assert_equal "$(accepted)" 2
+}
+
+@test "drop: the daemon unreachable for the new connection: nothing dropped, the session goes on" {
+	hold_two
+	mv "$KP_SOCKET" "$KP_SOCKET.away"
+	kp_send "drop $a"
+	kp_reply
+	mv "$KP_SOCKET.away" "$KP_SOCKET"
+	assert_regex "$reply" "^error drop $a: nothing dropped: a new connection for the roots that stay failed: .*$KP_SOCKET"
+	kp_gc
+	assert [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "drop: gcroots sessions (over the daemon, from NIX_REMOTE) remove the link too" {
+	hold_two --store gcroots
+	session=$(echo "$NIX_STATE_DIR/gcroots/per-user/$(id -un)/keep-paths/keep-paths-$KP_PID_SAVED-"*)
+	assert [ -L "$session/${a##*/}" ]
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	refute [ -L "$session/${a##*/}" ]
+	assert [ -L "$session/${b##*/}" ]
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "drop: the local store refuses it, saying why, and keeps the root" {
+	hold_two --store local
+	kp_send "drop $a"
+	kp_reply
+	assert_regex "$reply" "^error drop $a: the local store cannot release one root: "
+	kp_gc
+	assert [ -e "$a" ]
+	kp_stop
+	kp_gc
+	refute [ -e "$a" ]
+}
+
+@test "drop: with several stores, each store replies" {
+	a=$(kp_add a)
+	kp_start --store daemon --store local
+	kp_send "$a" "drop $a"
+	kp_reply
+	assert_equal "$reply" "ok $a daemon"
+	kp_reply
+	assert_equal "$reply" "ok $a local"
+	kp_reply
+	assert_equal "$reply" "dropped $a daemon"
+	kp_reply
+	assert_regex "$reply" "^error drop $a: local: the local store cannot release one root"
+	kp_gc
+	assert [ -e "$a" ]
+	kp_stop
+	kp_gc
+	refute [ -e "$a" ]
+}
+
+@test "drop: --reconnect sessions drop over the new connection too" {
+	hold_two --reconnect
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "the library's kp_drop releases paths and fails on one not held" {
+	a=$(kp_add a)
+	b=$(kp_add b)
+	run -0 bash -c '
+		set -euo pipefail
+		. "$KP_SRCDIR/scripts/keep-paths.sh"
+		KEEP_PATHS=$KEEP_PATHS
+		kp_start
+		kp_hold "$1" "$2"
+		kp_drop "$1"
+		nix-store --gc >/dev/null 2>&1
+		[ ! -e "$1" ] && [ -e "$2" ] || exit 3
+		! kp_drop "$1" || exit 4
+		kp_stop' _ "$a" "$b"
+	assert_output --partial "kp_drop: error drop $a: not held by this session"
+}
