@@ -100,12 +100,14 @@ request_add(struct batch *b, const char *storedir, const char *input,
 }
 
 int
-request_add_checked(struct batch *b, const char *path)
+request_add_kept(struct batch *b, const char *path, int acked)
 {
 	struct request *r;
 
 	if ((r = batch_push(b)) == NULL)
 		return -1;
+	r->kind = REQUEST_KEEP;
+	r->acked = acked;
 	return (r->path = strdup(path)) == NULL ? -1 : 0;
 }
 

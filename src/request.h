@@ -28,6 +28,9 @@
 enum request_kind {
 	REQUEST_HOLD,		/* PATH */
 	REQUEST_DROP,		/* drop PATH */
+	REQUEST_KEEP,		/* a root held on another connection
+				   already (a drop's refill): register it,
+				   no barrier or validity check needed */
 };
 
 enum reply_kind {
@@ -46,6 +49,7 @@ struct request {
 	const char	*store;	/* of several stores, the one this reply is
 				   from; NULL if only one */
 	enum request_kind kind;
+	int		 acked;	/* REQUEST_KEEP: answered "ok" before */
 	enum reply_kind	 reply;
 };
 
@@ -64,8 +68,11 @@ struct batch {
 int	request_add(struct batch *, const char *storedir, const char *input,
 	    size_t len);
 
-/* Appends a hold request for path, already checked.  Returns 0/-1. */
-int	request_add_checked(struct batch *, const char *path);
+/*
+ * Appends a REQUEST_KEEP for path, already checked, that was acked "ok"
+ * or not.  Returns 0/-1.
+ */
+int	request_add_kept(struct batch *, const char *path, int acked);
 
 /*
  * Appends the request a line asks for: a hold, or with REQUEST_DROP_PREFIX

@@ -61,6 +61,8 @@ struct store_ops {
 	 * Starts rooting every request of the batch that has a path; the
 	 * batch must stay put until STORE_DONE.  Returns STORE_BUSY,
 	 * STORE_DONE at once if nothing needs the store, or a failure.
+	 * A batch of REQUEST_KEEP (roots held elsewhere already) needs no
+	 * barrier or validity check: each is "ok" once registered.
 	 */
 	int	(*submit)(struct store *, struct batch *);
 	/*

@@ -340,11 +340,43 @@ on_error(struct store_daemon *d, const struct expect *e,
 	return status;
 }
 
+/* A batch of REQUEST_KEEP: "ok" once registered, acked as it was. */
+static int
+reply_kept(struct store_daemon *d, struct batch *b)
+{
+	struct request *req;
+	struct root *r;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		req = &b->req[i];
+		if (req->reply != REPLY_PENDING)
+			continue;
+		r = rootset_find(&d->roots, req->path);
+		if (r->error != NULL) {
+			if (request_set_error(req, r->error) == -1)
+				return -1;
+			continue;
+		}
+		req->reply = REPLY_OK;
+		r->acked |= req->acked;
+	}
+	return 0;
+}
+
+/* The batch holds roots that another connection holds already. */
+static int
+batch_kept(const struct batch *b)
+{
+	return b->n > 0 && b->req[0].kind == REQUEST_KEEP;
+}
+
 /* Gives every request of the finished batch its reply. */
 static int
 finish_batch(struct store_daemon *d)
 {
-	if (rootset_reply(&d->roots, d->batch) == -1)
+	if ((batch_kept(d->batch) ? reply_kept(d, d->batch) :
+	    rootset_reply(&d->roots, d->batch)) == -1)
 		return fail_oom(d);
 	d->batch = NULL;
 	/* Give back what the batch's requests and replies took. */
@@ -673,14 +705,15 @@ daemon_submit(struct store *s, struct batch *b)
 		return fail_oom(d);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = queue_root(d, roots[i]);
-	if (rc == 0 && n > 0)
+	if (rc == 0 && n > 0 && !batch_kept(b))
 		rc = queue_barrier_and_validity(d, roots, n,
 		    EXPECT_QUERY_VALID);
 	free(roots);
 	if (rc == -1)
 		return fail_oom(d);
 	d->batch = b;
-	return n == 0 ? finish_batch(d) : STORE_BUSY;
+	/* Nothing queued (every root held already): done now. */
+	return d->ehead == d->elen ? finish_batch(d) : STORE_BUSY;
 }
 
 static size_t

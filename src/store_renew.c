@@ -5,7 +5,9 @@
  * of every batch ("ok" and "missing" are rooted).  A drop batch:
  *	marks the roots it names (a path not held is an error reply);
  *	opens the next connection, and once it is ready submits every other
- *	root to it: registered, behind the barrier, as any batch;
+ *	root to it as REQUEST_KEEP: registered, with no barrier, since the
+ *	old connection holds them meanwhile: a collection running now read
+ *	them from its file, and any later one reads them from the new one;
  *	closes the old connection, whose worker hangs up as it exits and so
  *	no longer holds the dropped roots; then replies "dropped".
  * Should the next connection fail, it is closed, the drop requests get
@@ -54,32 +56,39 @@ static int
 hold_done(struct store_renew *r)
 {
 	struct batch *b = r->batch;
+	struct root *root;
 	size_t i;
 
 	r->batch = NULL;
-	for (i = 0; i < b->n; i++)
-		if ((b->req[i].reply == REPLY_OK ||
-		    b->req[i].reply == REPLY_MISSING) &&
-		    rootset_add(&r->held, b->req[i].path) == NULL)
+	for (i = 0; i < b->n; i++) {
+		if (b->req[i].reply != REPLY_OK &&
+		    b->req[i].reply != REPLY_MISSING)
+			continue;
+		if ((root = rootset_add(&r->held, b->req[i].path)) == NULL)
 			return fail_oom(r);
+		root->acked |= b->req[i].reply == REPLY_OK;
+	}
 	return STORE_DONE;
 }
 
-/* The drop failed before anything was released: error replies. */
+/*
+ * The drop failed before anything was released: error replies.  why may
+ * lie in next or in the refill, so it is copied before they are freed.
+ */
 static int
 drop_abandon(struct store_renew *r, const char *why)
 {
 	char reason[STORE_ERROR_MAX + 64];
 	struct batch *b = r->batch;
 
+	snprintf(reason, sizeof(reason), "nothing dropped: a new connection "
+	    "for the roots that stay failed: %s", why);
 	if (r->next != NULL)
 		r->next->ops->close(r->next);
 	r->next = NULL;
 	r->refilling = 0;
 	batch_free(&r->refill);
 	r->batch = NULL;
-	snprintf(reason, sizeof(reason), "nothing dropped: a new connection "
-	    "for the roots that stay failed: %s", why);
 	return store_refuse_drop(&r->store, b, reason);
 }
 
@@ -234,7 +243,7 @@ renew_drop(struct store *s, struct batch *b)
 	r->batch = b;
 	for (root = r->held.all; root != NULL; root = root->next)
 		if (root->batch != r->held.gen &&
-		    request_add_checked(&r->refill, root->path) == -1) {
+		    request_add_kept(&r->refill, root->path, root->acked) == -1) {
 			batch_free(&r->refill);
 			return fail_oom(r);
 		}

@@ -25,10 +25,11 @@ teardown_file() {
 	kp_daemon_stop
 }
 
-# A test that failed half-way must not leave its keep-paths, or a paused
-# collector, running.
+# A test that failed half-way must not leave its keep-paths, a paused
+# collector, or a fake listener running.
 kp_teardown() {
 	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
 	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
 }
 
@@ -92,6 +93,19 @@ kp_daemon_stop() {
 	pid=$(cat "$KP_NIX/daemon.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null || true
 	kp_wait_gone "$pid"
+	rm -f "$KP_NIX/daemon.pid"
+}
+
+# Kills the daemon and its workers at once, as a crash or a restart would.
+# Stopped first: a keep-paths that reconnects at once must not reach it
+# between its workers' death and its own, or the new worker outlives it.
+daemon_crash() {
+	local dpid
+	dpid=$(cat "$KP_NIX/daemon.pid")
+	kill -STOP "$dpid"
+	pkill -KILL -P "$dpid"
+	kill -KILL "$dpid"
+	kp_wait_gone "$dpid"
 	rm -f "$KP_NIX/daemon.pid"
 }
 
@@ -176,6 +190,18 @@ kp_stop() {
 	kp_status=0
 	wait "$KP_PID_SAVED" || kp_status=$?
 	exec {KP_OUT}<&-
+}
+
+# A unix-socket listener that is not a Nix daemon: it answers every
+# connection with the bytes given (perl is essential in Debian).
+fake_listener() {
+	perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 5)
+		    or die "listen: $!";
+		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
+	' "$1" "$2" 3>&- &
+	fakepid=$!
+	kp_wait_until -S "$1"
 }
 
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found

@@ -140,6 +140,23 @@ accepted() {
 	assert_equal "$kp_status" 0
 }
 
+@test "drop: a non-daemon listener in the daemon's place: nothing dropped, the reason said" {
+	hold_two
+	mv "$KP_SOCKET" "$KP_SOCKET.away"
+	fake_listener "$KP_SOCKET" "HTTP/1.1 400 Bad Request"
+	kp_send "drop $a"
+	kp_reply
+	kill "$fakepid"
+	rm -f "$KP_SOCKET"
+	mv "$KP_SOCKET.away" "$KP_SOCKET"
+	assert_equal "$reply" "error drop $a: nothing dropped: a new connection for the roots that stay failed: $KP_SOCKET: not a Nix daemon (bad magic number)"
+	kp_gc
+	assert [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
 @test "drop: gcroots sessions (over the daemon, from NIX_REMOTE) remove the link too" {
 	hold_two --store gcroots
 	session=$(echo "$NIX_STATE_DIR/gcroots/per-user/$(id -un)/keep-paths/keep-paths-$KP_PID_SAVED-"*)
@@ -185,6 +202,39 @@ accepted() {
 	kp_stop
 	kp_gc
 	refute [ -e "$a" ]
+}
+
+@test "drop: a running collection is not waited for, and honours the roots that stay" {
+	hold_two
+	gc_paused
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	gc_resume
+	# That collection began with both held.
+	assert [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_gc
+	refute [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+}
+
+@test "drop: roots acked before a drop stay acked: collected in a reconnect's gap, they are lost" {
+	hold_two --reconnect
+	kp_send "drop $a"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	daemon_crash
+	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
+	refute [ -e "$b" ]
+	kp_daemon_start
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $KP_SOCKET: reconnected, but 1 root acked before had been collected meanwhile, $b among them"
 }
 
 @test "drop: --reconnect sessions drop over the new connection too" {

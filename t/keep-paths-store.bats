@@ -3,23 +3,6 @@
 
 load helpers
 
-teardown() {
-	kp_teardown
-	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
-}
-
-# A unix-socket listener that is not a Nix daemon: it answers every
-# connection with the bytes given (perl is essential in Debian).
-fake_listener() {
-	perl -MIO::Socket::UNIX -e '
-		my $s = IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 5)
-		    or die "listen: $!";
-		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
-	' "$1" "$2" 3>&- &
-	fakepid=$!
-	kp_wait_until -S "$1"
-}
-
 @test "no daemon listening: a clear error and exit 69" {
 	run -69 --separate-stderr "$KEEP_PATHS" --store "unix://$BATS_TEST_TMPDIR/none"
 	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/none: No such file or directory (is nix-daemon running?)"
@@ -129,19 +112,6 @@ fake_listener() {
 	# The worker, woken, reads end of file and goes, with its roots.
 	kp_wait_gone "$worker"
 	kp_gc_until_gone "$p"
-}
-
-# Kills the daemon and its workers at once, as a crash or a restart would.
-# Stopped first: a keep-paths that reconnects at once must not reach it
-# between its workers' death and its own, or the new worker outlives it.
-daemon_crash() {
-	local dpid
-	dpid=$(cat "$KP_NIX/daemon.pid")
-	kill -STOP "$dpid"
-	pkill -KILL -P "$dpid"
-	kill -KILL "$dpid"
-	kp_wait_gone "$dpid"
-	rm -f "$KP_NIX/daemon.pid"
 }
 
 @test "--reconnect: the daemon restarted while roots are held: registered again, nothing lost" {
