@@ -386,15 +386,6 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	pfd[PFD_STDOUT].events = POLLOUT;
 }
 
-/* The store's wakeup time, or -1. */
-static long
-store_wakeup(struct loop *l)
-{
-	if (l->store == NULL || l->store->ops->wakeup == NULL)
-		return -1;
-	return l->store->ops->wakeup(l->store);
-}
-
 /* When the store's silence with a batch out ends the session, or -1. */
 static long
 silence_deadline(struct loop *l)
@@ -422,12 +413,11 @@ connecting(struct loop *l)
 static int
 poll_timeout(struct loop *l, long deadline)
 {
-	long at = store_wakeup(l), silence = silence_deadline(l), left;
+	long at = xio_earliest(store_wakeup(l->store), silence_deadline(l));
+	long left;
 
-	if (connecting(l) && (at == -1 || deadline < at))
-		at = deadline;
-	if (silence != -1 && (at == -1 || silence < at))
-		at = silence;
+	if (connecting(l))
+		at = xio_earliest(at, deadline);
 	if (at == -1)
 		return -1;
 	left = at - xio_now_ms();
@@ -455,19 +445,8 @@ store_revents(const struct pollfd *pfd, short mask)
 	return 0;
 }
 
-/* Anything happened on the store's fds. */
-#define STORE_POLLED	(POLLIN | POLLOUT | POLLHUP | POLLERR | POLLNVAL)
 /* The store sent something, or hung up. */
 #define STORE_HEARD	(POLLIN | POLLHUP | POLLERR)
-
-/* The store's wakeup time came with its fds quiet. */
-static int
-store_woken(struct loop *l)
-{
-	long at = store_wakeup(l);
-
-	return at != -1 && xio_now_ms() >= at;
-}
 
 static int
 run(struct loop *l)
@@ -500,8 +479,8 @@ run(struct loop *l)
 		    xio_now_ms() >= silence_deadline(l) &&
 		    (rc = store_silent(l)) != LOOP_GO)
 			return rc;
-		if (l->store != NULL && (store_revents(pfd, STORE_POLLED) ||
-		    store_woken(l)) &&
+		if (l->store != NULL && store_due(l->store, &pfd[PFD_STORE],
+		    PFD_COUNT - PFD_STORE) &&
 		    (rc = on_store(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&

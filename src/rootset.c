@@ -116,6 +116,10 @@ rootset_reply(struct rootset *set, struct batch *b)
 		if (r->error != NULL) {
 			if (request_set_error(req, r->error) == -1)
 				return -1;
+		} else if (req->kind == REQUEST_KEEP) {
+			/* Held elsewhere all along: registered is enough. */
+			req->reply = REPLY_OK;
+			r->acked |= req->acked;
 		} else {
 			req->reply = r->valid == set->gen ?
 			    REPLY_OK : REPLY_MISSING;

@@ -45,8 +45,9 @@ int	 rootset_begin(struct rootset *, const struct batch *,
 
 /*
  * Gives every pending request of the batch its reply: error if its root
- * has one, ok if the batch found it valid, missing otherwise.  Returns 0,
- * or -1 with errno ENOMEM.
+ * has one, ok if the batch found it valid (or it is a REQUEST_KEEP, acked
+ * as it was before), missing otherwise.  Returns 0, or -1 with errno
+ * ENOMEM.
  */
 int	 rootset_reply(struct rootset *, struct batch *);
 

@@ -36,10 +36,16 @@ store_fail(struct store *s, int status, const char *fmt, ...)
 	return status;
 }
 
+long
+store_wakeup(struct store *s)
+{
+	return s != NULL && s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
+}
+
 int
 store_due(struct store *s, const struct pollfd *pfd, size_t n)
 {
-	long at = s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
+	long at = store_wakeup(s);
 	size_t i;
 
 	for (i = 0; i < n; i++)

@@ -119,6 +119,9 @@ struct store *store_open(const struct store_choice *, const char *storedir,
 /* One line: the back end, where, why, and for ssh-ng the command. */
 void	store_choice_print(FILE *, const struct store_choice *);
 
+/* The store's wakeup time, or -1: none, or no store (NULL). */
+long	store_wakeup(struct store *);
+
 /*
  * For stores made of stores: the inner store s, which filled in pfd[0..n),
  * has something to handle, on its fds or from its wakeup time.

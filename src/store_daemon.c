@@ -340,30 +340,6 @@ on_error(struct store_daemon *d, const struct expect *e,
 	return status;
 }
 
-/* A batch of REQUEST_KEEP: "ok" once registered, acked as it was. */
-static int
-reply_kept(struct store_daemon *d, struct batch *b)
-{
-	struct request *req;
-	struct root *r;
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		req = &b->req[i];
-		if (req->reply != REPLY_PENDING)
-			continue;
-		r = rootset_find(&d->roots, req->path);
-		if (r->error != NULL) {
-			if (request_set_error(req, r->error) == -1)
-				return -1;
-			continue;
-		}
-		req->reply = REPLY_OK;
-		r->acked |= req->acked;
-	}
-	return 0;
-}
-
 /* The batch holds roots that another connection holds already. */
 static int
 batch_kept(const struct batch *b)
@@ -375,8 +351,7 @@ batch_kept(const struct batch *b)
 static int
 finish_batch(struct store_daemon *d)
 {
-	if ((batch_kept(d->batch) ? reply_kept(d, d->batch) :
-	    rootset_reply(&d->roots, d->batch)) == -1)
+	if (rootset_reply(&d->roots, d->batch) == -1)
 		return fail_oom(d);
 	d->batch = NULL;
 	/* Give back what the batch's requests and replies took. */

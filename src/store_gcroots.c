@@ -52,8 +52,7 @@ gcroots_wakeup(struct store *s)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return g->inner->ops->wakeup != NULL ?
-	    g->inner->ops->wakeup(g->inner) : -1;
+	return store_wakeup(g->inner);
 }
 
 /* The inner store dropped its roots: the links go too. */

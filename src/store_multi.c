@@ -16,6 +16,7 @@
 #include <vis.h>
 
 #include "store_multi.h"
+#include "xio.h"
 
 struct store_multi {
 	struct store	 store;
@@ -64,16 +65,11 @@ static long
 multi_wakeup(struct store *s)
 {
 	struct store_multi *m = (struct store_multi *)s;
-	long at, first = -1;
+	long first = -1;
 	size_t i;
 
-	for (i = 0; i < m->n; i++) {
-		if (m->inner[i]->ops->wakeup == NULL ||
-		    (at = m->inner[i]->ops->wakeup(m->inner[i])) == -1)
-			continue;
-		if (first == -1 || at < first)
-			first = at;
-	}
+	for (i = 0; i < m->n; i++)
+		first = xio_earliest(first, store_wakeup(m->inner[i]));
 	return first;
 }
 

@@ -22,6 +22,7 @@
 
 #include "rootset.h"
 #include "store_renew.h"
+#include "xio.h"
 
 struct store_renew {
 	struct store	 store;
@@ -147,18 +148,11 @@ renew_pollfd(struct store *s, struct pollfd *pfd)
 }
 
 static long
-wakeup_of(struct store *s)
-{
-	return s != NULL && s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
-}
-
-static long
 renew_wakeup(struct store *s)
 {
 	struct store_renew *r = (struct store_renew *)s;
-	long a = wakeup_of(r->cur), b = wakeup_of(r->next);
 
-	return a == -1 || (b != -1 && b < a) ? b : a;
+	return xio_earliest(store_wakeup(r->cur), store_wakeup(r->next));
 }
 
 static int

@@ -76,6 +76,12 @@ xio_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+long
+xio_earliest(long a, long b)
+{
+	return a == -1 || (b != -1 && b < a) ? b : a;
+}
+
 int
 xio_connect_unix(const char *path)
 {

@@ -31,6 +31,9 @@ int	xio_connect_unix(const char *path);
 /* Milliseconds on the monotonic clock, for poll() deadlines. */
 long	xio_now_ms(void);
 
+/* The earlier of two times on that clock, where -1 means never. */
+long	xio_earliest(long a, long b);
+
 /* Returns 1 if fd is open, 0 if not. */
 int	xio_fd_is_open(int fd);
 

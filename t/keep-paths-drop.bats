@@ -22,14 +22,24 @@ hold_two() {
 	assert_equal "$reply" "ok $b"
 }
 
-@test "drop: the dropped path is collected, the other stays until EOF" {
-	hold_two
+# Drops $a, and checks the reply.
+drop_a() {
 	kp_send "drop $a"
 	kp_reply
 	assert_equal "$reply" "dropped $a"
+}
+
+# A collection now takes the dropped $a and leaves the held $b.
+gc_takes_a_keeps_b() {
 	kp_gc
 	refute [ -e "$a" ]
 	assert [ -e "$b" ]
+}
+
+@test "drop: the dropped path is collected, the other stays until EOF" {
+	hold_two
+	drop_a
+	gc_takes_a_keeps_b
 	kp_stop
 	assert_equal "$kp_status" 0
 	kp_gc
@@ -49,9 +59,7 @@ hold_two() {
 	assert [ -e "$b" ]
 	kp_reply
 	assert_equal "$reply" "dropped $a"
-	kp_gc
-	refute [ -e "$a" ]
-	assert [ -e "$b" ]
+	gc_takes_a_keeps_b
 	kp_stop
 	assert_equal "$kp_status" 0
 }
@@ -130,12 +138,8 @@ accepted() {
 	kp_gc
 	assert [ -e "$a" ]
 	assert [ -e "$b" ]
-	kp_send "drop $a"
-	kp_reply
-	assert_equal "$reply" "dropped $a"
-	kp_gc
-	refute [ -e "$a" ]
-	assert [ -e "$b" ]
+	drop_a
+	gc_takes_a_keeps_b
 	kp_stop
 	assert_equal "$kp_status" 0
 }
@@ -161,14 +165,10 @@ accepted() {
 	hold_two --store gcroots
 	session=$(echo "$NIX_STATE_DIR/gcroots/per-user/$(id -un)/keep-paths/keep-paths-$KP_PID_SAVED-"*)
 	assert [ -L "$session/${a##*/}" ]
-	kp_send "drop $a"
-	kp_reply
-	assert_equal "$reply" "dropped $a"
+	drop_a
 	refute [ -L "$session/${a##*/}" ]
 	assert [ -L "$session/${b##*/}" ]
-	kp_gc
-	refute [ -e "$a" ]
-	assert [ -e "$b" ]
+	gc_takes_a_keeps_b
 	kp_stop
 	assert_equal "$kp_status" 0
 }
@@ -207,24 +207,18 @@ accepted() {
 @test "drop: a running collection is not waited for, and honours the roots that stay" {
 	hold_two
 	gc_paused
-	kp_send "drop $a"
-	kp_reply
-	assert_equal "$reply" "dropped $a"
+	drop_a
 	gc_resume
 	# That collection began with both held.
 	assert [ -e "$a" ]
 	assert [ -e "$b" ]
-	kp_gc
-	refute [ -e "$a" ]
-	assert [ -e "$b" ]
+	gc_takes_a_keeps_b
 	kp_stop
 }
 
 @test "drop: roots acked before a drop stay acked: collected in a reconnect's gap, they are lost" {
 	hold_two --reconnect
-	kp_send "drop $a"
-	kp_reply
-	assert_equal "$reply" "dropped $a"
+	drop_a
 	daemon_crash
 	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
 	refute [ -e "$b" ]
@@ -239,12 +233,8 @@ accepted() {
 
 @test "drop: --reconnect sessions drop over the new connection too" {
 	hold_two --reconnect
-	kp_send "drop $a"
-	kp_reply
-	assert_equal "$reply" "dropped $a"
-	kp_gc
-	refute [ -e "$a" ]
-	assert [ -e "$b" ]
+	drop_a
+	gc_takes_a_keeps_b
 	kp_stop
 	assert_equal "$kp_status" 0
 }
