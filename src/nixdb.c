@@ -1,7 +1,10 @@
 /*
- * nixdb: one prepared statement on a read-only connection.  The busy
- * timeout stays 0, so a locked database answers SQLITE_BUSY at once and
- * the poll loop asks again later.
+ * nixdb: statements on a read-only connection.  The busy timeout stays 0,
+ * so a locked database answers SQLITE_BUSY at once and the poll loop asks
+ * again later.  Preparing a statement reads the schema, which a writer
+ * can lock too (the last connection to close checkpoints the WAL under
+ * an exclusive lock): so statements are prepared when first used, where
+ * "busy" can be answered, never at open.
  */
 #include "config.h"
 
@@ -21,47 +24,27 @@ struct nixdb {
 
 static const char is_valid_sql[] =
     "SELECT 1 FROM ValidPaths WHERE path = ?1";
+static const char any_path_sql[] =
+    "SELECT path FROM ValidPaths LIMIT 1";
 
-/* One registered path says where the database's store is. */
+/* A step's or a prepare's result code as an answer, other than a row. */
 static int
-check_store_dir(struct nixdb *n, const char *storedir, char *err,
-    size_t errlen)
+answer(struct nixdb *n, int rc, char *err, size_t errlen)
 {
-	sqlite3_stmt *any;
-	const char *path;
-	size_t len = strlen(storedir);
-	int rc = 0;
-
-	if (sqlite3_prepare_v2(n->db, "SELECT path FROM ValidPaths LIMIT 1",
-	    -1, &any, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
-		return -1;
-	}
-	switch (sqlite3_step(any)) {
-	case SQLITE_ROW:
-		path = (const char *)sqlite3_column_text(any, 0);
-		if (path != NULL && (strncmp(path, storedir, len) != 0 ||
-		    path[len] != '/')) {
-			snprintf(err, errlen, "%s: registers %s, which is not "
-			    "in %s (set NIX_STORE_DIR to its store)", n->path,
-			    path, storedir);
-			rc = -1;
-		}
-		break;
+	switch (rc) {
 	case SQLITE_DONE:
-	case SQLITE_BUSY:	/* not now: the check is only a courtesy */
-		break;
+		return NIXDB_INVALID;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return NIXDB_BUSY;
 	default:
-		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
-		rc = -1;
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errstr(rc));
+		return NIXDB_ERROR;
 	}
-	sqlite3_finalize(any);
-	return rc;
 }
 
 struct nixdb *
-nixdb_open(const char *statedir, const char *storedir, char *err,
-    size_t errlen)
+nixdb_open(const char *statedir, char *err, size_t errlen)
 {
 	struct nixdb *n;
 
@@ -72,19 +55,43 @@ nixdb_open(const char *statedir, const char *storedir, char *err,
 		return NULL;
 	}
 	if (sqlite3_open_v2(n->path, &n->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(n->db, is_valid_sql, -1, &n->is_valid,
-	    NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", n->path, n->db != NULL ?
 		    sqlite3_errmsg(n->db) : "out of memory");
 		nixdb_close(n);
 		return NULL;
 	}
-	if (check_store_dir(n, storedir, err, errlen) == -1) {
-		nixdb_close(n);
-		return NULL;
-	}
 	return n;
+}
+
+/* One registered path says where the database's store is. */
+int
+nixdb_check_store_dir(struct nixdb *n, const char *storedir, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *any;
+	const char *path;
+	size_t len = strlen(storedir);
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(n->db, any_path_sql, -1, &any,
+	    NULL)) != SQLITE_OK)
+		return answer(n, rc, err, errlen);
+	if ((rc = sqlite3_step(any)) != SQLITE_ROW) {
+		sqlite3_finalize(any);
+		rc = answer(n, rc, err, errlen);
+		return rc == NIXDB_INVALID ? NIXDB_VALID : rc;	/* none yet */
+	}
+	path = (const char *)sqlite3_column_text(any, 0);
+	rc = NIXDB_VALID;
+	if (path != NULL && (strncmp(path, storedir, len) != 0 ||
+	    path[len] != '/')) {
+		snprintf(err, errlen, "%s: registers %s, which is not in %s "
+		    "(set NIX_STORE_DIR to its store)", n->path, path, storedir);
+		rc = NIXDB_INVALID;
+	}
+	sqlite3_finalize(any);
+	return rc;
 }
 
 int
@@ -92,6 +99,9 @@ nixdb_is_valid(struct nixdb *n, const char *path, char *err, size_t errlen)
 {
 	int rc;
 
+	if (n->is_valid == NULL && (rc = sqlite3_prepare_v2(n->db,
+	    is_valid_sql, -1, &n->is_valid, NULL)) != SQLITE_OK)
+		return answer(n, rc, err, errlen);
 	if (sqlite3_bind_text(n->is_valid, 1, path, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
@@ -101,18 +111,7 @@ nixdb_is_valid(struct nixdb *n, const char *path, char *err, size_t errlen)
 	/* Reset at once: an open statement would keep a read transaction. */
 	sqlite3_reset(n->is_valid);
 	sqlite3_clear_bindings(n->is_valid);
-	switch (rc) {
-	case SQLITE_ROW:
-		return NIXDB_VALID;
-	case SQLITE_DONE:
-		return NIXDB_INVALID;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return NIXDB_BUSY;
-	default:
-		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errstr(rc));
-		return NIXDB_ERROR;
-	}
+	return rc == SQLITE_ROW ? NIXDB_VALID : answer(n, rc, err, errlen);
 }
 
 void

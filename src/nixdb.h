@@ -18,12 +18,19 @@ enum nixdb_answer {
 };
 
 /*
- * Opens the database of statedir, and checks that it registers paths under
- * storedir: a record for another store directory in a temp-roots file
- * would fail every collection.  Returns it, or NULL with err set.
+ * Opens the database of statedir; reads nothing yet, so a writer cannot
+ * get in the way.  Returns it, or NULL with err set.
  */
-struct nixdb *nixdb_open(const char *statedir, const char *storedir,
-	    char *err, size_t errlen);
+struct nixdb *nixdb_open(const char *statedir, char *err, size_t errlen);
+
+/*
+ * Does the database register its paths under storedir?  A record for
+ * another store directory in a temp-roots file would fail every
+ * collection.  NIXDB_VALID if so (or if it registers none yet),
+ * NIXDB_INVALID with the reason in err, NIXDB_BUSY, or NIXDB_ERROR.
+ */
+int	nixdb_check_store_dir(struct nixdb *, const char *storedir, char *err,
+	    size_t errlen);
 
 /* Is path registered as valid?  One of enum nixdb_answer. */
 int	nixdb_is_valid(struct nixdb *, const char *path, char *err,

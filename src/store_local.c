@@ -48,6 +48,7 @@
 #define CHECK_CHUNK	4096
 
 enum phase {
+	PHASE_DB_CHECK,		/* is the database our store's? */
 	PHASE_CREATE,		/* making our temp-roots file */
 	PHASE_IDLE,
 	PHASE_TELL,		/* a collector runs: tell it, await its end */
@@ -57,6 +58,7 @@ enum phase {
 struct store_local {
 	struct store	 store;
 	char		*statedir;
+	char		*storedir;
 	char		*gc_socket;
 	struct temproots file;
 	int		 gclock_fd;
@@ -294,6 +296,28 @@ create_file(struct store_local *l)
 	}
 }
 
+/*
+ * Before any record is written: does the database register paths under
+ * our store directory?  A writer may hold it for a moment (a daemon
+ * worker checkpointing as it exits): then ask again shortly.
+ */
+static int
+check_db(struct store_local *l)
+{
+	char msg[STORE_ERROR_MAX];
+
+	switch (nixdb_check_store_dir(l->db, l->storedir, msg, sizeof(msg))) {
+	case NIXDB_VALID:
+		return create_file(l);
+	case NIXDB_BUSY:
+		l->phase = PHASE_DB_CHECK;
+		wake_in(l, DB_BUSY_RETRY_MS);
+		return STORE_BUSY;
+	default:
+		return store_fail(&l->store, STORE_UNREACHABLE, "%s", msg);
+	}
+}
+
 static size_t
 local_pollfd(struct store *s, struct pollfd *pfd)
 {
@@ -323,6 +347,8 @@ on_timer(struct store_local *l)
 {
 	l->wake_at = -1;
 	switch (l->phase) {
+	case PHASE_DB_CHECK:
+		return check_db(l);
 	case PHASE_CREATE:
 		return create_file(l);
 	case PHASE_TELL:
@@ -354,7 +380,9 @@ local_handle(struct store *s, const struct pollfd *pfd)
 static int
 local_ready(struct store *s)
 {
-	return ((struct store_local *)s)->phase != PHASE_CREATE;
+	enum phase phase = ((struct store_local *)s)->phase;
+
+	return phase != PHASE_DB_CHECK && phase != PHASE_CREATE;
 }
 
 /*
@@ -441,6 +469,7 @@ local_close(struct store *s)
 	free(l->todo);
 	free(l->fresh);
 	free(l->statedir);
+	free(l->storedir);
 	free(l->gc_socket);
 	free(l);
 }
@@ -493,6 +522,7 @@ store_local_open(const char *statedir, const char *storedir, char *err,
 	l->file.fd = -1;
 	l->wake_at = -1;
 	if ((l->statedir = strdup(statedir)) == NULL ||
+	    (l->storedir = strdup(storedir)) == NULL ||
 	    asprintf(&l->gc_socket, "%s/gc-socket/socket", statedir) == -1) {
 		l->gc_socket = NULL;
 		store_fail(&l->store, 0, "%s", strerror(ENOMEM));
@@ -506,9 +536,8 @@ store_local_open(const char *statedir, const char *storedir, char *err,
 		    "local store; try --store daemon)" : "");
 		return open_failed(l, err, errlen);
 	}
-	if ((l->db = nixdb_open(statedir, storedir, l->store.error,
-	    sizeof(l->store.error))) == NULL ||
-	    create_file(l) != STORE_BUSY)
+	if ((l->db = nixdb_open(statedir, l->store.error,
+	    sizeof(l->store.error))) == NULL || check_db(l) != STORE_BUSY)
 		return open_failed(l, err, errlen);
 	return &l->store;
 }

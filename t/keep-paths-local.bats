@@ -212,6 +212,50 @@ $p"
 	[[ "$stderr" == *"/db/db.sqlite: registers $NIX_STORE_DIR/"*", which is not in /other/store (set NIX_STORE_DIR to its store)" ]]
 }
 
+# Holds the store's database locked against every reader, as a writer's
+# checkpoint does for a moment, until db_unlock kills the holder ($dbpid).
+db_locked() {
+	rm -f "$BATS_TEST_TMPDIR/dbcmd" "$BATS_TEST_TMPDIR/dbout"
+	mkfifo "$BATS_TEST_TMPDIR/dbcmd"
+	sqlite3 "$NIX_STATE_DIR/db/db.sqlite" <"$BATS_TEST_TMPDIR/dbcmd" \
+	    >"$BATS_TEST_TMPDIR/dbout" 2>&1 3>&- &
+	dbpid=$!
+	fakepids="${fakepids:-} $dbpid"
+	exec {dbcmd}>"$BATS_TEST_TMPDIR/dbcmd"
+	echo "PRAGMA locking_mode=EXCLUSIVE; SELECT count(*) FROM ValidPaths;" \
+	    "SELECT 'locked';" >&"$dbcmd"
+	kp_wait_cmd grep -qx locked "$BATS_TEST_TMPDIR/dbout"
+	run ! sqlite3 -readonly "$NIX_STATE_DIR/db/db.sqlite" 'SELECT 1 FROM ValidPaths'
+}
+
+db_unlock() {
+	kill -KILL "$dbpid"
+	wait "$dbpid" || true
+	exec {dbcmd}>&-
+}
+
+@test "the database locked at start: keep-paths waits (EOF still honoured), then roots; --connect-timeout bounds it" {
+	command -v sqlite3 >/dev/null || skip "no sqlite3 (Debian: sqlite3)"
+	p=$(kp_add db-locked)
+	db_locked
+	kp_start --store local
+	kp_send "$p"
+	run ! read -r -t 1 reply <&"$KP_OUT"
+	db_unlock
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+	assert_equal "$kp_status" 0
+	# Locked for good: EOF ends the wait at once, and a deadline ends it.
+	db_locked
+	stdin_open
+	run -69 --separate-stderr "$KEEP_PATHS" --store local --connect-timeout 1 "$p" <&"$hold"
+	assert_equal "$stderr" "keep-paths: the store did not answer within 1 s"
+	run -0 --separate-stderr timeout 5 "$KEEP_PATHS" --store local </dev/null
+	db_unlock
+	run ! grep -rq . "$NIX_STATE_DIR/temproots"
+}
+
 @test "a chroot store: --store DIR holds paths its own nix-store --gc would collect" {
 	root="$BATS_TEST_TMPDIR/chroot"
 	echo "chrooted $RANDOM" >"$BATS_TEST_TMPDIR/c"
