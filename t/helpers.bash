@@ -25,12 +25,57 @@ teardown_file() {
 	kp_daemon_stop
 }
 
-# A test that failed half-way must not leave its keep-paths, a paused
-# collector, or a fake listener running.
+# Stops what a test started and left: a fake listener, a paused
+# collector.  A test that passed must leave nothing of keep-paths'
+# running once those are gone (kp_assert_no_leftovers); one that failed
+# half-way must not leave its keep-paths running either.
 kp_teardown() {
-	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
 	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
 	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
+	local rc=0
+	[ -z "${BATS_TEST_COMPLETED:-}" ] || kp_assert_no_leftovers || rc=$?
+	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
+	return "$rc"
+}
+
+# What is left of this file's sessions, one line each: keep-paths,
+# keep-paths-sweep or an ssh of theirs (found by this file's NIX_STATE_DIR
+# in their environment, so an orphan counts too), a worker of this file's
+# daemon, a session of this file's sshd.
+kp_leftovers() {
+	local d w pid
+	local -a words
+	for d in /proc/[0-9]*; do
+		[ "${d#/proc/}" != "$$" ] || continue
+		grep -qzxF "NIX_STATE_DIR=$NIX_STATE_DIR" "$d/environ" 2>/dev/null ||
+		    continue
+		mapfile -d '' -t words <"$d/cmdline" 2>/dev/null || continue
+		for w in "${words[@]}"; do
+			case ${w##*/} in
+			keep-paths | keep-paths-sweep | ssh)
+				echo "${d#/proc/} ${words[*]}"
+				break ;;
+			esac
+		done
+	done
+	pid=$(cat "$KP_NIX/daemon.pid" 2>/dev/null) &&
+	    pgrep -a -P "$pid" | sed 's/^/daemon worker: /'
+	pid=$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid" 2>/dev/null) &&
+	    pgrep -a -P "$pid" | sed 's/^/sshd session: /'
+	return 0
+}
+
+# No stale process: everything kp_leftovers finds is gone within 10 s
+# (a daemon worker notices its client's end a moment later).
+kp_assert_no_leftovers() {
+	local i left
+	for i in $(seq 100); do
+		left=$(kp_leftovers)
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	printf 'left running after the test:\n%s\n' "$left" >&2
+	return 1
 }
 
 teardown() {

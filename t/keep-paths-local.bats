@@ -9,9 +9,9 @@ setup_file() {
 }
 
 teardown() {
-	kp_teardown
 	[ -z "${fakepids:-}" ] || kill $fakepids 2>/dev/null || true
 	[ -z "${tmpfs:-}" ] || umount "$tmpfs" 2>/dev/null || true
+	kp_teardown
 }
 
 # The temp-roots file of the keep-paths started by kp_start.

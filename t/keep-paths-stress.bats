@@ -17,9 +17,9 @@ setup_file() {
 }
 
 teardown() {
-	kp_teardown
 	touch "$BATS_TEST_TMPDIR/stop"
 	[ -z "${looppid:-}" ] || wait "$looppid" || true
+	kp_teardown
 	kp_sshd_stop
 }
 
@@ -69,6 +69,8 @@ gc_loop() {
 				aborted=$((aborted + 1))
 			else
 				failed=$((failed + 1))
+				{ echo "GC run $((runs + 1)) failed:"; cat "$out"; } \
+				    >>"$BATS_TEST_TMPDIR/gc.failed"
 			fi
 		fi
 		kill "$writer" 2>/dev/null || true
@@ -192,6 +194,7 @@ stress() {
 	read -r runs failed aborted <"$BATS_TEST_TMPDIR/gc.count"
 	echo "# $store: sessions $STRESS_SESSIONS, requests $((STRESS_SESSIONS * STRESS_PATHS)), acks $acks, missing $missing, drops $drops, GC runs $runs (failed $failed, aborted by Nix's own race $aborted), violations $violations, errors $errors" >&3
 	[ ! -e "$BATS_TEST_TMPDIR/violations" ] || cat "$BATS_TEST_TMPDIR/violations"
+	[ ! -e "$BATS_TEST_TMPDIR/gc.failed" ] || cat "$BATS_TEST_TMPDIR/gc.failed"
 	assert_equal "$violations" 0
 	assert_equal "$errors" 0
 	assert_equal "$failed" 0
