@@ -1,8 +1,15 @@
 /*
  * rmtree: a depth-first walk that holds at most RMTREE_DEPTH directory
- * fds.  A directory deeper than that is renamed up into the top directory
- * (same file system, so rename works) and emptied by a later pass: the
- * stack stays small however deep the tree.
+ * fds, none of them more than RMTREE_PATH bytes of path below the top.  A
+ * directory deeper than either is renamed up into the top directory (same
+ * file system, so rename works) and emptied by a later pass: the stack
+ * stays small however deep the tree.
+ *
+ * The path bound is for the garbage collector, which runs beside us: it
+ * reads every process's /proc/PID/fd links for runtime roots, and one
+ * longer than PATH_MAX fails the whole collection (ENAMETOOLONG, or
+ * "overly long symlink", in every Nix and Lix up to now).  Half of
+ * PATH_MAX below the top leaves the other half for the top's own path.
  */
 #include "config.h"
 
@@ -11,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,7 @@
 #include "rmtree.h"
 
 #define RMTREE_DEPTH	32
+#define RMTREE_PATH	(PATH_MAX / 2)
 
 struct walk {
 	int			 top;
@@ -56,21 +65,26 @@ lift(struct walk *w, int fd, const char *name)
 		w->lifted++;
 }
 
-static void	walk_dir(struct walk *, int fd, int depth);
+static void	walk_dir(struct walk *, int fd, int depth, size_t len);
 
-/* A directory entry: entered only if it is still what fstatat saw. */
+/*
+ * A directory entry of the directory open at fd, which is depth levels
+ * and len bytes of path below the top: entered only if it is still what
+ * fstatat saw.
+ */
 static void
 walk_subdir(struct walk *w, int fd, const char *name, const struct stat *st,
-    int depth)
+    int depth, size_t len)
 {
 	struct stat sub_st;
+	size_t sub_len = len + 1 + strlen(name);
 	int sub;
 
 	if (st->st_dev != w->dev) {
 		note(w, "%s: on another file system: left alone", name);
 		return;
 	}
-	if (depth + 1 >= RMTREE_DEPTH) {
+	if (depth + 1 >= RMTREE_DEPTH || sub_len > RMTREE_PATH) {
 		if (!w->dry)
 			lift(w, fd, name);
 		return;
@@ -86,15 +100,15 @@ walk_subdir(struct walk *w, int fd, const char *name, const struct stat *st,
 		return;
 	}
 	w->r->bytes += (unsigned long long)sub_st.st_blocks * 512;
-	walk_dir(w, sub, depth + 1);	/* closes sub */
+	walk_dir(w, sub, depth + 1, sub_len);	/* closes sub */
 	if (!w->dry && unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
 	    errno != ENOENT)
 		note(w, "%s: %s", name, strerror(errno));
 }
 
-/* Empties the directory open at fd, and closes fd. */
+/* Empties the directory open at fd (as for walk_subdir), and closes fd. */
 static void
-walk_dir(struct walk *w, int fd, int depth)
+walk_dir(struct walk *w, int fd, int depth, size_t len)
 {
 	struct dirent *de;
 	struct stat st;
@@ -115,7 +129,7 @@ walk_dir(struct walk *w, int fd, int depth)
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			walk_subdir(w, fd, de->d_name, &st, depth);
+			walk_subdir(w, fd, de->d_name, &st, depth, len);
 			continue;
 		}
 		w->r->bytes += (unsigned long long)st.st_blocks * 512;
@@ -143,7 +157,7 @@ rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
 		}
 		/* A fresh read of the top: rewinddir is per description. */
 		lseek(copy, 0, SEEK_SET);
-		walk_dir(&w, copy, 0);
+		walk_dir(&w, copy, 0, 0);
 	} while (w.lifted > 0 && r->error[0] == '\0');
 	return r->error[0] == '\0' ? 0 : -1;
 }

@@ -174,13 +174,54 @@ sweep() {
 	umount "$inner"
 }
 
+# deep_tree DIR LEVELS NAME [FILES]: DIR/d, LEVELS directories deep below
+# it, each named NAME, with FILES files at the bottom.  Built from the
+# bottom up, wrapping the tree in a new top level each time, so that no
+# process here ever stands deep: a cwd longer than PATH_MAX fails every
+# collection on the machine while it lasts (see rmtree.c).
+deep_tree() {
+	perl -e 'my ($dir, $levels, $name, $files) = @ARGV;
+	    chdir $dir or die; mkdir "d" or die;
+	    for (1 .. $files) { open(my $f, ">", "d/f$_") or die }
+	    for (1 .. $levels) {
+		mkdir "n" or die; rename "d", "n/$name" or die;
+		rename "n", "d" or die;
+	    }' "$1" "$2" "$3" "${4:-1}"
+}
+
 @test "a directory too deep for recursion is removed without a crash" {
 	dead deep
 	# 3,000 levels: far past any fd or stack budget of a recursive walk.
-	perl -e 'chdir $ARGV[0] or die; for (1..3000) { mkdir "d" or die;
-	    chdir "d" or die } open(my $f, ">", "bottom") or die' "$R/deep"
+	deep_tree "$R/deep" 3000 d
 	run -0 sweep "$R"
 	assert_line --partial "deleted $R/deep: no owner holds its lock"
+	run ls -A "$R"
+	assert_output ""
+}
+
+@test "a tree whose paths pass PATH_MAX: no fd of the sweeper's is one a collector cannot read" {
+	dead long
+	# 30 levels of 200-byte names: 6 KiB of path.  The files at the
+	# bottom keep the sweeper there long enough to be seen.
+	deep_tree "$R/long" 30 "$(printf 'x%.0s' $(seq 200))" 20000
+	"$KEEP_PATHS_SWEEP" --min-age 0 "$R" >"$BATS_TEST_TMPDIR/out" 3>&- &
+	pid=$!
+	# What Nix's collector does to every process for its runtime roots:
+	# readlink(2) each /proc/PID/fd link; ENAMETOOLONG fails the run.
+	run -0 perl -MErrno=ENAMETOOLONG -e '
+	    my ($pid, $seen) = ($ARGV[0], 0);
+	    while (kill 0, $pid) {
+		opendir(my $d, "/proc/$pid/fd") or last;
+		for (grep { /^\d+$/ } readdir $d) {
+			next if defined readlink "/proc/$pid/fd/$_";
+			die "fd $_: $!\n" if $! == ENAMETOOLONG;
+		}
+		$seen++;
+	    }
+	    print "looked $seen times\n";' "$pid"
+	wait "$pid"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --partial "deleted $R/long: no owner holds its lock"
 	run ls -A "$R"
 	assert_output ""
 }
