@@ -1,9 +1,10 @@
 #!/bin/bash
-# Runs every libFuzzer target for SECONDS each (default 60), from the seeds
-# of make-seeds.pl and the regression inputs in t/fuzz/regress/TARGET/,
-# and prints the executions.  Any crash, leak or sanitizer report fails it
-# and leaves the input in OUT/crash-*: add it under t/fuzz/regress/TARGET/
-# once fixed, so that every later run replays it first.
+# Runs every libFuzzer target for SECONDS (default 60), all at once, from
+# the seeds of make-seeds.pl and the regression inputs in
+# t/fuzz/regress/TARGET/, and prints the executions.  Any crash, leak or
+# sanitizer report fails it and leaves the input in OUT/crash-*: add it
+# under t/fuzz/regress/TARGET/ once fixed, so that every later run replays
+# it first.
 #
 #   t/fuzz/run.sh [SECONDS [OUT]]     (from a build configured with
 #                                      --enable-fuzzers; see doc/FUZZING.md)
@@ -14,25 +15,33 @@ out=${2:-$(mktemp -d)}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 "$src/t/fuzz/make-seeds.pl" "$out/seeds"
-total=0
-for target in request storepath daemon; do
+targets=(request storepath daemon)
+pids=()
+for target in "${targets[@]}"; do
 	bin=t/fuzz/fuzz-$target
 	[ -x "$bin" ] || { echo "$bin: not built (configure --enable-fuzzers)" >&2; exit 2; }
 	corpus="$out/corpus-$target"
 	mkdir -p "$corpus"
 	regress=()
 	[ -d "$src/t/fuzz/regress/$target" ] && regress=("$src/t/fuzz/regress/$target")
-	log="$out/$target.log"
-	if ! "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-	    -artifact_prefix="$out/" -print_final_stats=1 \
-	    "$corpus" "$out/seeds/$target" "${regress[@]}" >"$log" 2>&1; then
+	"$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+	    -artifact_prefix="$out/$target-" -print_final_stats=1 \
+	    "$corpus" "$out/seeds/$target" "${regress[@]}" >"$out/$target.log" 2>&1 &
+	pids+=($!)
+done
+total=0 failed=0
+for i in "${!targets[@]}"; do
+	target=${targets[$i]} log=$out/${targets[$i]}.log
+	if ! wait "${pids[$i]}"; then
 		tail -40 "$log" >&2
 		echo "fuzz-$target: FAILED; the input is in $out/" >&2
-		exit 1
+		failed=1
+		continue
 	fi
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	cov=$(grep -E 'DONE +cov' "$log" | grep -oE 'cov: [0-9]+' || true)
 	echo "fuzz-$target: $runs executions in ${seconds}s, $cov, no crash"
 	total=$((total + runs))
 done
+[ "$failed" = 0 ] || exit 1
 echo "fuzz: $total executions in all"
