@@ -12,6 +12,11 @@ setup_file() {
 	kp_gc	# the store's database exists
 }
 
+teardown() {
+	[ -z "${tmpfs:-}" ] || umount "$tmpfs" 2>/dev/null || true
+	kp_teardown
+}
+
 sessions() {
 	echo "$NIX_STATE_DIR/gcroots/per-user/$(id -un)/keep-paths"
 }
@@ -79,4 +84,46 @@ sessions() {
 	refute [ -e "$p" ]
 	run ls -A "$(sessions)"
 	assert_output ""
+}
+
+@test "a full disk under the sessions: error replies for what could not be linked, the session goes on" {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	s=$(sessions)
+	mkdir -p "$s"
+	# Room for the session directory and a few links: one inode each.
+	mount -t tmpfs -o nr_inodes=16 tmpfs "$s" || skip "cannot mount a tmpfs here"
+	tmpfs=$s
+	p=$(kp_add linked)
+	kp_start --store gcroots
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	for i in $(seq 50); do
+		printf '%s/%032d-full-%02d\n' "$NIX_STORE_DIR" "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/many"
+	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN"
+	linked=0 full=0
+	for i in $(seq 50); do
+		kp_reply
+		case $reply in
+		"missing "*) linked=$((linked + 1)) ;;
+		"error "*": cannot link it in $s/keep-paths-"*": No space left on device")
+			full=$((full + 1)) ;;
+		*) fail "unexpected reply: $reply" ;;
+		esac
+	done
+	(( linked > 0 && full > 0 ))
+	# What was refused was not rooted at all: no link, no temp root.
+	assert_equal "$(find "$s" -type l | wc -l)" $((linked + 1))
+	assert_equal "$(tr '\0' '\n' <"$NIX_STATE_DIR/temproots/$KP_PID_SAVED" | wc -l)" $((linked + 1))
+	kp_gc
+	assert [ -e "$p" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+	run ls -A "$s"
+	assert_output ""
+	umount "$s"
+	tmpfs=
+	kp_gc
+	refute [ -e "$p" ]
 }

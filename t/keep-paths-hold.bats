@@ -129,6 +129,28 @@ load helpers
 	kp_gc_until_gone "$p"
 }
 
+@test "keep-paths SIGKILLed in the middle of a batch: its daemon worker goes, and the roots with it" {
+	for i in $(seq 5000); do
+		printf '%s/%032d-mid-%04d\n' "$NIX_STORE_DIR" "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/many"
+	kp_hold_fresh mid
+	worker=$(pgrep -n -P "$(cat "$KP_NIX/daemon.pid")")
+	f="$NIX_STATE_DIR/temproots/$worker"
+	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN" &
+	writer=$!
+	grown() { [ "$(stat -c %s "$f" 2>/dev/null || echo 0)" -gt 10000 ]; }
+	kp_wait_cmd grown
+	kill -KILL "$KP_PID_SAVED"
+	kp_stop
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+	# The worker reads end of file, exits and removes its file.
+	kp_wait_gone "$worker"
+	refute [ -e "$f" ]
+	kp_gc
+	refute [ -e "$p" ]
+}
+
 @test "SIGTERM releases the roots and ends keep-paths by that signal" {
 	p=$(kp_add term)
 	kp_start
