@@ -172,6 +172,34 @@ kp_add() {
 	nix-store --add "$f"
 }
 
+# Prints N well-formed store paths that no store has (TAG-0001 ...).
+kp_unbuilt_paths() {
+	local i
+	for i in $(seq "$1"); do
+		printf '%s/%032d-%s-%04d\n' "$NIX_STORE_DIR" "$i" "$2" "$i"
+	done
+}
+
+# kp_send_until_full N TAG GLOB: sends N unbuilt paths to keep-paths,
+# for a store that runs out of room on the way, and reads every reply:
+# $rooted counts "missing", $full the replies that match GLOB (the error
+# for no room).  Any other reply fails, and so does none for no room.
+kp_send_until_full() {
+	local i
+	kp_unbuilt_paths "$1" "$2" >"$BATS_TEST_TMPDIR/many"
+	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN"
+	rooted=0 full=0
+	for i in $(seq "$1"); do
+		kp_reply
+		case $reply in
+		"missing "*) rooted=$((rooted + 1)) ;;
+		$3) full=$((full + 1)) ;;
+		*) fail "unexpected reply: $reply" ;;
+		esac
+	done
+	(( full > 0 ))
+}
+
 # stdin_open: $hold is an fd for a stdin that never reaches EOF (whoever
 # gets it holds the fifo open for writing too), for runs that must end by
 # an error, not by EOF.

@@ -130,9 +130,7 @@ load helpers
 }
 
 @test "keep-paths SIGKILLed in the middle of a batch: its daemon worker goes, and the roots with it" {
-	for i in $(seq 5000); do
-		printf '%s/%032d-mid-%04d\n' "$NIX_STORE_DIR" "$i" "$i"
-	done >"$BATS_TEST_TMPDIR/many"
+	kp_unbuilt_paths 5000 mid >"$BATS_TEST_TMPDIR/many"
 	kp_hold_fresh mid
 	worker=$(pgrep -n -P "$(cat "$KP_NIX/daemon.pid")")
 	f="$NIX_STATE_DIR/temproots/$worker"

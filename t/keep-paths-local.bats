@@ -9,9 +9,11 @@ setup_file() {
 }
 
 teardown() {
+	local rc=0
 	[ -z "${fakepids:-}" ] || kill $fakepids 2>/dev/null || true
+	kp_teardown || rc=$?
 	[ -z "${tmpfs:-}" ] || umount "$tmpfs" 2>/dev/null || true
-	kp_teardown
+	return "$rc"
 }
 
 # The temp-roots file of the keep-paths started by kp_start.
@@ -288,25 +290,12 @@ db_unlock() {
 	kp_reply
 	assert_equal "$reply" "ok $p"
 	# 200 more records do not fit in 4 KiB: those get errors, in order.
-	for i in $(seq 200); do
-		printf '%s/%032d-full-%03d\n' "$NIX_STORE_DIR" "$i" "$i"
-	done >"$BATS_TEST_TMPDIR/many"
-	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN"
-	ok=0 full=0
-	for i in $(seq 200); do
-		kp_reply
-		case $reply in
-		"missing "*) ok=$((ok + 1)) ;;
-		*": No space left on device") full=$((full + 1)) ;;
-		*) fail "unexpected reply: $reply" ;;
-		esac
-	done
-	(( full > 0 ))
+	kp_send_until_full 200 full "error *: No space left on device"
 	# What is in the file is whole, NUL-terminated records: a collection
 	# reads it without failing, and the first path survives it.
 	f=$(kp_file)
 	assert_equal "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" 00
-	assert_equal "$(records "$f" | wc -l)" $((ok + 1))
+	assert_equal "$(records "$f" | wc -l)" $((rooted + 1))
 	kp_gc
 	assert [ -e "$p" ]
 	# The session goes on: the next request is answered ($q was not
@@ -325,9 +314,7 @@ db_unlock() {
 }
 
 @test "keep-paths SIGKILLed in the middle of a batch: no stale roots once its file is found dead" {
-	for i in $(seq 2000); do
-		printf '%s/%032d-mid-%04d\n' "$NIX_STORE_DIR" "$i" "$i"
-	done >"$BATS_TEST_TMPDIR/many"
+	kp_unbuilt_paths 2000 mid >"$BATS_TEST_TMPDIR/many"
 	kp_hold_fresh mid --store local
 	cat "$BATS_TEST_TMPDIR/many" >&"$KP_IN" &
 	writer=$!
