@@ -279,11 +279,12 @@ fake_listener() {
 
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found
 # the roots and holding gc.lock, until something is written to sync.  It
-# collects in-process (the daemon would not see the hook's variable).
+# collects in-process (the daemon would not see the hook's variable), and
+# logs every root it is told of meanwhile (gc_told).
 gc_paused() {
 	mkfifo "$BATS_TEST_TMPDIR/sync"
 	NIX_REMOTE=local _NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
-	    >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
+	    --debug >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
 	gcpid=$!
 	kp_wait_cmd gc_lock_held
 }
@@ -298,7 +299,10 @@ kp_root_during_paused_gc() {
 	gc_paused
 	kp_start "$@"
 	kp_send "$p"
-	run ! read -r -t 2 reply <&"$KP_OUT"
+	# Resumed too soon, the collection would take $p before keep-paths
+	# could tell it (the reply would then be "missing", and rightly).
+	kp_wait_cmd gc_told "$p"
+	run ! read -r -t 1 reply <&"$KP_OUT"
 	gc_resume
 	kp_reply
 	assert_equal "$reply" "ok $p"
@@ -319,6 +323,11 @@ kp_eof_during_paused_gc() {
 	exec {KP_IN}>&-
 	kp_wait_gone "$KP_PID_SAVED"
 	wait "$KP_PID_SAVED"
+}
+
+# The paused collection has been told of root PATH (over its socket).
+gc_told() {
+	grep -qF "got new GC root '$1'" "$BATS_TEST_TMPDIR/gc.log"
 }
 
 gc_resume() {
