@@ -231,18 +231,26 @@ kp_start() {
 	coproc KP { exec "$KEEP_PATHS" "$@" 2>"$BATS_TEST_TMPDIR/kp.err" 3>&-; }
 	KP_PID_SAVED=$KP_PID
 	# Plain copies: bash hides coproc fds from subshells and pipelines.
-	exec {KP_IN}>&"${KP[1]}" {KP_OUT}<&"${KP[0]}"
+	# A keep-paths that ended at once took its coproc's fds with it.
+	exec {KP_IN}>&"${KP[1]}" {KP_OUT}<&"${KP[0]}" || kp_said
 	exec {KP[1]}>&- {KP[0]}<&-
 }
 
 # Sends each argument as one request line.
 kp_send() {
-	printf '%s\n' "$@" >&"$KP_IN"
+	printf '%s\n' "$@" >&"$KP_IN" || kp_said
 }
 
 # Reads one reply line into $reply (fails after 20 s).
 kp_reply() {
-	IFS= read -r -t 20 reply <&"$KP_OUT"
+	IFS= read -r -t 20 reply <&"$KP_OUT" || kp_said
+}
+
+# For a failed test's log: what keep-paths said on stderr.  Fails.
+kp_said() {
+	echo "no reply; keep-paths said:" >&2
+	cat "$BATS_TEST_TMPDIR/kp.err" >&2
+	return 1
 }
 
 # kp_hold_fresh NAME [ARG...]: roots a fresh path (kp_add NAME), $p, in a
