@@ -38,7 +38,8 @@ answer(struct nixdb *n, int rc, char *err, size_t errlen)
 	case SQLITE_LOCKED:
 		return NIXDB_BUSY;
 	default:
-		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errstr(rc));
+		/* The message of the call that failed, e.g. "no such table". */
+		snprintf(err, errlen, "%s: %s", n->path, sqlite3_errmsg(n->db));
 		return NIXDB_ERROR;
 	}
 }

@@ -209,6 +209,14 @@ $p"
 	mkdir "$BATS_TEST_TMPDIR/empty"
 	run -69 --separate-stderr "$KEEP_PATHS" --store "local?state=$BATS_TEST_TMPDIR/empty"
 	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/empty/db/db.sqlite: unable to open database file"
+	mkdir "$BATS_TEST_TMPDIR/empty/db"
+	printf 'SQLite format 3\0' >"$BATS_TEST_TMPDIR/empty/db/db.sqlite"
+	run -69 --separate-stderr "$KEEP_PATHS" --store "local?state=$BATS_TEST_TMPDIR/empty"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/empty/db/db.sqlite: file is not a database"
+	rm "$BATS_TEST_TMPDIR/empty/db/db.sqlite"
+	sqlite3 "$BATS_TEST_TMPDIR/empty/db/db.sqlite" 'CREATE TABLE Other (x)'
+	run -69 --separate-stderr "$KEEP_PATHS" --store "local?state=$BATS_TEST_TMPDIR/empty"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/empty/db/db.sqlite: no such table: ValidPaths"
 	p=$(kp_add other)
 	NIX_STORE_DIR=/other/store run -69 --separate-stderr "$KEEP_PATHS" --store local </dev/null
 	[[ "$stderr" == *"/db/db.sqlite: registers $NIX_STORE_DIR/"*", which is not in /other/store (set NIX_STORE_DIR to its store)" ]]
