@@ -294,7 +294,14 @@ gc_paused() {
 	NIX_REMOTE=local _NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
 	    --debug >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
 	gcpid=$!
-	kp_wait_cmd gc_lock_held
+	kp_wait_cmd gc_at_pause
+}
+
+# The paused collection is at its pause, opening the sync fifo: it holds
+# gc.lock and has read the roots.  (Holding gc.lock is not enough: the
+# lock comes before the roots are read.)
+gc_at_pause() {
+	[ "$(cat "/proc/$gcpid/wchan" 2>/dev/null)" = wait_for_partner ]
 }
 
 # A fresh path (kp_add NAME) sent to keep-paths (started with the other
