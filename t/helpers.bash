@@ -246,9 +246,10 @@ kp_reply() {
 	IFS= read -r -t 20 reply <&"$KP_OUT" || kp_said
 }
 
-# For a failed test's log: what keep-paths said on stderr.  Fails.
+# For a failed test's log, when keep-paths took no request or gave no
+# reply: what it said on stderr.  Fails.
 kp_said() {
-	echo "no reply; keep-paths said:" >&2
+	echo "keep-paths is gone or silent; it said:" >&2
 	cat "$BATS_TEST_TMPDIR/kp.err" >&2
 	return 1
 }

@@ -2,9 +2,9 @@
 # Runs every libFuzzer target for SECONDS (default 60), all at once, from
 # the seeds of make-seeds.pl and the regression inputs in
 # t/fuzz/regress/TARGET/, and prints the executions.  Any crash, leak or
-# sanitizer report fails it and leaves the input in OUT/crash-*: add it
-# under t/fuzz/regress/TARGET/ once fixed, so that every later run replays
-# it first.
+# sanitizer report fails it and leaves the input in OUT/TARGET-crash-*:
+# add it under t/fuzz/regress/TARGET/ once fixed, so that every later run
+# replays it first.
 #
 #   t/fuzz/run.sh [SECONDS [OUT]]     (from a build configured with
 #                                      --enable-fuzzers; see doc/FUZZING.md)
