@@ -571,6 +571,26 @@ closed(struct store_daemon *d, const char *why)
 	    "daemon lost: %s", d->name, why);
 }
 
+/*
+ * A write failed.  The peer may have answered and hung up after poll()
+ * returned, so its answer (a listener that is no daemon, a refusal) is
+ * still unread: read it to the end.  Its hang-up (end of file, a reset)
+ * says more than our write's EPIPE, which follows from it.
+ */
+static int
+write_failed(struct store_daemon *d, int saved_errno)
+{
+	ssize_t n;
+	int status;
+
+	while ((n = buf_read_fd(&d->in, d->t.fd, READ_CHUNK)) > 0)
+		if ((status = parse_input(d)) != STORE_BUSY)
+			return status;
+	if (n == 0)
+		return closed(d, NULL);
+	return closed(d, strerror(errno != EAGAIN ? errno : saved_errno));
+}
+
 static size_t
 daemon_pollfd(struct store *s, struct pollfd *pfd)
 {
@@ -622,7 +642,7 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 	}
 	if ((revents & POLLOUT) &&
 	    buf_write_fd(&d->out, d->t.fd, SIZE_MAX) == -1 && errno != EAGAIN)
-		return closed(d, strerror(errno));
+		return write_failed(d, errno);
 	return STORE_BUSY;
 }
 

@@ -275,15 +275,25 @@ kp_stop() {
 }
 
 # A unix-socket listener that is not a Nix daemon: it answers every
-# connection with the bytes given (perl is essential in Debian).
+# connection with the bytes given (perl is essential in Debian), after the
+# seconds given if any, and hangs up.
 fake_listener() {
-	perl -MIO::Socket::UNIX -e '
+	perl -MIO::Socket::UNIX -MTime::HiRes=sleep -e '
 		my $s = IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 5)
 		    or die "listen: $!";
-		while (my $c = $s->accept) { print $c $ARGV[1]; close $c }
-	' "$1" "$2" 3>&- &
+		while (my $c = $s->accept) {
+			sleep($ARGV[2]); print $c $ARGV[1]; close $c
+		}
+	' "$1" "$2" "${3:-0}" 3>&- &
 	fakepid=$!
 	kp_wait_until -S "$1"
+}
+
+# Runs a command whose every write(2) is held back for 0.4 s (strace's
+# fault injection): a peer can answer and hang up after the command's
+# poll() said it could write, and before it does.
+slow_writes() {
+	strace -qq -o /dev/null -e trace=write -e inject=write:delay_enter=400000 "$@"
 }
 
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found

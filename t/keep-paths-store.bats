@@ -45,6 +45,22 @@ load helpers
 	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/fake: not a Nix daemon (bad magic number)"
 }
 
+@test "a non-daemon's answer is read even when our hello meets its hang-up (EPIPE)" {
+	fake_listener "$BATS_TEST_TMPDIR/fake" "HTTP/1.1 400 Bad Request" 0.1
+	stdin_open
+	run -76 --separate-stderr slow_writes "$KEEP_PATHS" \
+	    --store "unix://$BATS_TEST_TMPDIR/fake" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/fake: not a Nix daemon (bad magic number)"
+}
+
+@test "a listener that hangs up before our hello is written: end of file, exit 69" {
+	fake_listener "$BATS_TEST_TMPDIR/fake" "" 0.1
+	stdin_open
+	run -69 --separate-stderr slow_writes "$KEEP_PATHS" \
+	    --store "unix://$BATS_TEST_TMPDIR/fake" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/fake: the connection closed during the handshake: end of file"
+}
+
 @test "a listener that hangs up during the handshake: exit 69" {
 	fake_listener "$BATS_TEST_TMPDIR/fake" ""
 	stdin_open
