@@ -289,6 +289,12 @@ fake_listener() {
 	kp_wait_until -S "$1"
 }
 
+# Skips a test that needs strace when it is missing or cannot trace.
+need_strace() {
+	command -v strace >/dev/null || skip "no strace (Debian: strace)"
+	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+}
+
 # Runs a command whose every write(2) is held back for 0.4 s (strace's
 # fault injection): a peer can answer and hang up after the command's
 # poll() said it could write, and before it does.  LeakSanitizer cannot

@@ -46,6 +46,7 @@ load helpers
 }
 
 @test "a non-daemon's answer is read even when our hello meets its hang-up (EPIPE)" {
+	need_strace
 	fake_listener "$BATS_TEST_TMPDIR/fake" "HTTP/1.1 400 Bad Request" 0.1
 	stdin_open
 	run -76 --separate-stderr slow_writes "$KEEP_PATHS" \
@@ -54,6 +55,7 @@ load helpers
 }
 
 @test "a listener that hangs up before our hello is written: end of file, exit 69" {
+	need_strace
 	fake_listener "$BATS_TEST_TMPDIR/fake" "" 0.1
 	stdin_open
 	run -69 --separate-stderr slow_writes "$KEEP_PATHS" \
