@@ -241,9 +241,9 @@ kp_send() {
 	printf '%s\n' "$@" >&"$KP_IN" || kp_said
 }
 
-# Reads one reply line into $reply (fails after 20 s).
+# Reads one reply line into $reply (fails after SECONDS, 20 by default).
 kp_reply() {
-	IFS= read -r -t 20 reply <&"$KP_OUT" || kp_said
+	IFS= read -r -t "${1:-20}" reply <&"$KP_OUT" || kp_said
 }
 
 # For a failed test's log, when keep-paths took no request or gave no
