@@ -33,6 +33,10 @@ kp_start() {
 		-q | --quiet | --print-store | -- | -h | --help | -V | --version)
 			echo "kp_start: $a is not for a held session" >&2
 			return 64 ;;
+		--capture | --hold | --print-roots | --json)
+			echo "kp_start: $a is not for a held session" \
+			    "(use keep-paths --capture -- COMMAND)" >&2
+			return 64 ;;
 		esac
 	done
 	[ "$_kp_stores" -gt 0 ] || _kp_stores=1

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "exitcode.h"
 #include "loop.h"
+#include "relay.h"
 #include "request.h"
 #include "store.h"
 #include "store_gcroots.h"
@@ -41,6 +42,10 @@ struct options {
 	char		**paths;
 	int		 npaths;
 	char		**command;	/* after "--", or NULL */
+	int		 capture;	/* --capture */
+	int		 hold;		/* --hold: capture until our fd ends */
+	int		 print_roots;	/* --print-roots, or --json */
+	int		 json;
 };
 
 static void
@@ -52,6 +57,8 @@ usage(int status)
 "usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
 "                  [--reconnect] [--store STORE ...] [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
+"       %s --capture [-v] [--print-roots | --json] [--store STORE]\n"
+"                  (--hold | -- COMMAND [ARG ...])\n"
 "       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
 "Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
@@ -63,6 +70,8 @@ usage(int status)
 "ssh-ng stores, make before break); its reply is \"dropped STOREPATH\".\n"
 "EOF or hangup on the watched fd, or SIGTERM/SIGINT/SIGHUP, releases them.\n"
 "With -- COMMAND, run COMMAND with the PATHs held, release when it exits.\n"
+"With --capture, COMMAND's Nix clients reach the store through a private\n"
+"daemon socket, and every store path they touch is held until it exits.\n"
 "\n"
 "  -q, --quiet          do not print \"ok\" and \"dropped\" replies\n"
 "  -v, --verbose        say which store is used, and why, on stderr\n"
@@ -86,6 +95,14 @@ usage(int status)
 "                       end the session if the store stays silent this long\n"
 "                       with requests unanswered (default: no limit; a\n"
 "                       running garbage collection is waited for silently)\n"
+"      --capture        serve COMMAND (NIX_REMOTE=unix://SOCKET) a daemon\n"
+"                       socket relayed to the store; hold every store path\n"
+"                       in its traffic (not for ssh-ng stores)\n"
+"      --hold           with --capture and no COMMAND: print \"socket PATH\"\n"
+"                       first, and capture until stdin (or fd N) closes\n"
+"      --print-roots    with --capture, at the end: \"ok PATH\" or\n"
+"                       \"missing PATH\" for every path held, sorted\n"
+"      --json           the same, as one JSON object per line\n"
 "      --print-store    print the store STORE chooses, and why, and exit\n"
 "      --config FILE    read FILE after the system and user config files\n"
 "  -h, --help           print this help and exit\n"
@@ -94,7 +111,7 @@ usage(int status)
 "Exit status: 0 released; 64 usage; 65 a PATH was refused (COMMAND not run);\n"
 "69 store unreachable; 71 system error; 74 request/reply channel error;\n"
 "75 roots lost; 76 store protocol error; with COMMAND, its status.\n"
-"See keep-paths(1).\n", getprogname(), getprogname());
+"See keep-paths(1).\n", getprogname(), getprogname(), getprogname());
 	exit(status);
 }
 
@@ -114,10 +131,14 @@ static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
+		{ "capture",	no_argument,	   NULL, 'C' },
 		{ "config",	required_argument, NULL, 'c' },
 		{ "connect-timeout", required_argument, NULL, 't' },
 		{ "fd",		required_argument, NULL, 'f' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "hold",	no_argument,	   NULL, 'H' },
+		{ "json",	no_argument,	   NULL, 'J' },
+		{ "print-roots", no_argument,	   NULL, 'r' },
 		{ "print-store", no_argument,	   NULL, 'P' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "reconnect",	no_argument,	   NULL, 'R' },
@@ -138,8 +159,20 @@ parse_options(int argc, char **argv, struct options *o)
 	/* "+": options end at the first PATH, so "--" keeps its place. */
 	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			o->capture = 1;
+			break;
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'H':
+			o->hold = 1;
+			break;
+		case 'J':
+			o->json = o->print_roots = 1;
+			break;
+		case 'r':
+			o->print_roots = 1;
 			break;
 		case 'f':
 			o->fd = (int)strtonum(optarg, 0, INT_MAX, &errstr);
@@ -199,6 +232,94 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		}
 	o->npaths = i - optind;
+}
+
+/* --capture's options come with it, and it with -- COMMAND or --hold. */
+static void
+check_capture_options(const struct options *o)
+{
+	if (!o->capture) {
+		if (o->hold || o->print_roots)
+			errx(KP_EXIT_USAGE, "--%s: only with --capture",
+			    o->hold ? "hold" : o->json ? "json" :
+			    "print-roots");
+		return;
+	}
+	if (o->hold && o->command != NULL)
+		errx(KP_EXIT_USAGE, "--capture: --hold or -- COMMAND, not both");
+	if (!o->hold && o->command == NULL)
+		errx(KP_EXIT_USAGE, "--capture needs -- COMMAND, or --hold");
+	if (o->nstores > 1)
+		errx(KP_EXIT_USAGE, "--capture: one --store only");
+}
+
+/* "local", "local?...", or a chroot store's /DIR. */
+static int
+is_local_uri(const char *uri)
+{
+	return uri != NULL && (*uri == '/' || strcmp(uri, "local") == 0 ||
+	    strncmp(uri, "local?", 6) == 0);
+}
+
+/*
+ * Where capture mode's clients go: the daemon's socket; for a local store,
+ * a "nix-daemon --stdio" of their own on that store.  Exits for a store
+ * that cannot be captured.
+ */
+static void
+capture_upstream(const struct options *o, const struct store_choice *c,
+    struct transport_target *t)
+{
+	char *argv[] = { "nix-daemon", "--stdio", "--option", "store", NULL,
+	    NULL };
+	const char *uri = o->stores[0], *remote = getenv("NIX_REMOTE");
+
+	if (c->kind == STORE_KIND_SSH)
+		errx(KP_EXIT_USAGE, "--capture: %s: ssh-ng stores are not "
+		    "captured (a command's Nix reaches them by itself)",
+		    c->where);
+	if (c->kind == STORE_KIND_LOCAL) {
+		/* "auto" and "gcroots" chose local as Nix's "auto" would. */
+		if (!is_local_uri(uri))
+			uri = is_local_uri(remote) ? remote : "local";
+		argv[4] = (char *)uri;
+	}
+	if (transport_target_set(t, c->kind == STORE_KIND_DAEMON ? c->where :
+	    NULL, argv) == -1)
+		err(KP_EXIT_OSERR, NULL);
+}
+
+/*
+ * Opens capture mode's socket, and says how the command finds it: in
+ * env (two NAME=VALUE strings, for the command only) and greeting.
+ * Exits on failure, having closed the store.
+ */
+static struct relay *
+open_relay(const struct options *o, const struct store_choice *c,
+    const char *storedir, struct store *store, char *env[3],
+    char **greeting)
+{
+	struct transport_target up;
+	struct relay *relay;
+	char msg[1024];
+
+	capture_upstream(o, c, &up);
+	relay = relay_open(storedir, &up, o->verbose, msg, sizeof(msg));
+	transport_target_free(&up);
+	if (relay == NULL) {
+		store->ops->close(store);
+		errx(KP_EXIT_OSERR, "%s", msg);
+	}
+	env[2] = NULL;
+	*greeting = NULL;
+	if (asprintf(&env[0], "NIX_REMOTE=unix://%s", relay_socket(relay)) ==
+	    -1 || asprintf(&env[1], "NIX_DAEMON_SOCKET_PATH=%s",
+	    relay_socket(relay)) == -1 || (o->hold &&
+	    asprintf(greeting, "socket %s", relay_socket(relay)) == -1))
+		err(KP_EXIT_OSERR, NULL);
+	if (o->verbose)
+		warnx("capture: %s", relay_socket(relay));
+	return relay;
 }
 
 /*
@@ -315,13 +436,15 @@ main(int argc, char **argv)
 	struct batch initial = { NULL, 0, 0 };
 	struct store_choice choices[STORE_MAX];
 	struct store *store;
-	char *storedir;
+	struct relay *relay = NULL;
+	char *storedir, *env[3] = { NULL, NULL, NULL }, *greeting = NULL;
 	int i, n, status, signo = 0;
 
 	std_fds_open();
 	/* A reader that goes away is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
+	check_capture_options(&o);
 	load_settings(&o, &s);
 	n = choose_stores(&o, &s, choices);
 	if (o.print_store) {
@@ -343,7 +466,16 @@ main(int argc, char **argv)
 		    strlen(o.paths[i])) == -1)
 			err(KP_EXIT_OSERR, NULL);
 	store = open_stores(&o, choices, storedir, &s);
+	if (o.capture)
+		relay = open_relay(&o, &choices[0], storedir, store, env,
+		    &greeting);
 
+	memset(&lc, 0, sizeof(lc));
+	lc.relay = relay;
+	lc.command_env = relay != NULL ? env : NULL;
+	lc.greeting = greeting;
+	lc.print_roots = o.print_roots;
+	lc.json = o.json;
 	lc.parent_fd = o.fd;
 	lc.quiet = s.quiet;
 	lc.command = o.command;
@@ -351,7 +483,11 @@ main(int argc, char **argv)
 	lc.connect_timeout_ms = (int)s.connect_timeout * 1000;
 	lc.store_timeout_ms = (int)s.store_timeout * 1000;
 	status = loop_run(store, &initial, &lc, &signo);
+	relay_close(relay);
 
+	free(env[0]);
+	free(env[1]);
+	free(greeting);
 	batch_free(&initial);
 	conf_free(&s);
 	free(storedir);

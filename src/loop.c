@@ -57,6 +57,9 @@ struct loop {
 	pid_t		 child;		/* the command, 0 before it runs */
 	int		 failed;	/* a failure to report after the child */
 	int		 signo;		/* the signal that ended the session */
+	int		 ending;	/* 1: rechecking captured paths; 2:
+					   their list is printed, draining */
+	int		 end_status;	/* the status, once ending */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -161,7 +164,7 @@ store_failed(struct loop *l, int status)
 static int
 spawn_command(struct loop *l)
 {
-	char *const *argv = l->cfg->command;
+	char *const *argv = l->cfg->command, *const *env;
 	pid_t pid;
 	int saved;
 
@@ -171,6 +174,11 @@ spawn_command(struct loop *l)
 	}
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
+		/* Here only: the store's own children must not see them. */
+		for (env = l->cfg->command_env; env != NULL && *env != NULL;
+		    env++)
+			if (putenv(*env) != 0)
+				_exit(KP_EXIT_OSERR);
 		execvp(argv[0], argv);
 		saved = errno;
 		warn("%s", argv[0]);
@@ -190,6 +198,8 @@ check_command_paths(struct loop *l)
 
 	for (i = 0; i < l->inflight.n; i++) {
 		r = &l->inflight.req[i];
+		if (r->captured)
+			continue;
 		if (r->reply == REPLY_MISSING)
 			warnx("%s: not valid%s%s", r->path,
 			    r->store != NULL ? " on " : "",
@@ -203,6 +213,20 @@ check_command_paths(struct loop *l)
 	return refused ? KP_EXIT_REFUSED : LOOP_GO;
 }
 
+/* The replies of the parent's requests, for stdout.  Returns 0/-1. */
+static int
+format_replies(struct loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->inflight.n; i++)
+		if (!l->inflight.req[i].captured &&
+		    request_format_reply(&l->out, &l->inflight.req[i],
+		    l->cfg->quiet) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 batch_done(struct loop *l)
 {
@@ -212,14 +236,13 @@ batch_done(struct loop *l)
 	l->busy = 0;
 	if (l->cfg->command != NULL)
 		rc = check_command_paths(l);
-	else
-		for (i = 0; i < l->inflight.n; i++)
-			if (request_format_reply(&l->out, &l->inflight.req[i],
-			    l->cfg->quiet) == -1) {
-				warn("replies");
-				rc = KP_EXIT_OSERR;
-				break;
-			}
+	else if (format_replies(l) == -1) {
+		warn("replies");
+		rc = KP_EXIT_OSERR;
+	}
+	for (i = 0; i < l->inflight.n; i++)
+		if (l->inflight.req[i].captured)
+			relay_answered(l->cfg->relay, &l->inflight.req[i]);
 	/* Freed, not kept: a session holding roots for hours should not
 	 * keep the high-water mark of its largest batch. */
 	batch_free(&l->inflight);
@@ -262,6 +285,56 @@ on_store(struct loop *l, const struct pollfd *pfd)
 }
 
 /*
+ * The session ends with status rc, normally (the parent or the command is
+ * done).  With --print-roots, every captured path is checked once more
+ * first, and listed: the loop goes on until that is written.
+ */
+static int
+session_ending(struct loop *l, int rc)
+{
+	if (l->cfg->relay == NULL || !l->cfg->print_roots ||
+	    l->store == NULL || l->ending)
+		return rc;
+	l->ending = 1;
+	l->end_status = rc;
+	l->parent_fd = -1;
+	relay_stop_listening(l->cfg->relay);
+	if (relay_recheck(l->cfg->relay, &l->queued) == -1) {
+		warn("requests");
+		return KP_EXIT_OSERR;
+	}
+	return LOOP_GO;
+}
+
+/* The end comes once the captured paths' list is written. */
+static int
+session_ended(struct loop *l)
+{
+	if (l->ending == 1 && relay_unanswered(l->cfg->relay) == 0) {
+		if (relay_print_roots(l->cfg->relay, &l->out,
+		    l->cfg->json) == -1) {
+			warn("replies");
+			return KP_EXIT_OSERR;
+		}
+		l->ending = 2;
+	}
+	if (l->ending == 2 && buf_used(&l->out) == 0)
+		return l->end_status;
+	return LOOP_GO;
+}
+
+/* The requests of b from the parent, not captured. */
+static size_t
+parent_requests(const struct batch *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++)
+		n += !b->req[i].captured;
+	return n;
+}
+
+/*
  * The parent is gone: release.  Requests it sent that have no reply yet
  * get none; say so, since "keep-paths PATH &" with stdin on /dev/null
  * would otherwise seem to hold PATH.
@@ -269,13 +342,14 @@ on_store(struct loop *l, const struct pollfd *pfd)
 static int
 parent_gone(struct loop *l)
 {
-	size_t unanswered = l->queued.n + (l->busy ? l->inflight.n : 0);
+	size_t unanswered = parent_requests(&l->queued) +
+	    (l->busy ? parent_requests(&l->inflight) : 0);
 
 	if (unanswered > 0)
 		warnx("end of file on fd %d with %zu request%s unanswered: "
 		    "nothing is held", l->parent_fd, unanswered,
 		    unanswered == 1 ? "" : "s");
-	return KP_EXIT_OK;
+	return session_ending(l, KP_EXIT_OK);
 }
 
 /* Requests from the parent, or its end: EOF or HUP releases the roots. */
@@ -328,8 +402,8 @@ child_exited(struct loop *l, int wstatus)
 	if (l->failed)
 		return l->failed;
 	if (WIFSIGNALED(wstatus))
-		return 128 + WTERMSIG(wstatus);
-	return WEXITSTATUS(wstatus);
+		return session_ending(l, 128 + WTERMSIG(wstatus));
+	return session_ending(l, WEXITSTATUS(wstatus));
 }
 
 static int
@@ -344,6 +418,8 @@ on_signals(struct loop *l)
 	for (i = 0; i < n; i++) {
 		signo = sigs[i] & ~SIG_FROM_PROCESS;
 		if (signo == SIGCHLD) {
+			if (l->cfg->relay != NULL)
+				relay_reap(l->cfg->relay);
 			if (l->child > 0 &&
 			    waitpid(l->child, &wstatus, WNOHANG) == l->child)
 				return child_exited(l, wstatus);
@@ -364,9 +440,10 @@ on_signals(struct loop *l)
 	return LOOP_GO;
 }
 
-/* The store's pollfds come last: it may fill in several. */
+/* Then the store's pollfds (it may fill in several), and the relay's. */
 enum { PFD_SIGNAL, PFD_PARENT, PFD_STDOUT, PFD_STORE,
-    PFD_COUNT = PFD_STORE + STORE_POLLFDS_MAX };
+    PFD_RELAY = PFD_STORE + STORE_POLLFDS_MAX,
+    PFD_COUNT = PFD_RELAY + RELAY_POLLFDS };
 
 static void
 fill_pollfds(struct loop *l, struct pollfd *pfd)
@@ -376,6 +453,8 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	memset(pfd, 0, PFD_COUNT * sizeof(*pfd));
 	for (i = PFD_STORE; i < PFD_COUNT; i++)
 		pfd[i].fd = -1;
+	if (l->cfg->relay != NULL)
+		relay_pollfd(l->cfg->relay, &pfd[PFD_RELAY]);
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
 	if (l->store != NULL)
@@ -414,6 +493,9 @@ static int
 poll_timeout(struct loop *l, long deadline)
 {
 	long at = xio_earliest(store_wakeup(l->store), silence_deadline(l));
+
+	if (l->cfg->relay != NULL)
+		at = xio_earliest(at, relay_wakeup(l->cfg->relay));
 	long left;
 
 	if (connecting(l))
@@ -439,7 +521,7 @@ store_revents(const struct pollfd *pfd, short mask)
 {
 	size_t i;
 
-	for (i = PFD_STORE; i < PFD_COUNT; i++)
+	for (i = PFD_STORE; i < PFD_RELAY; i++)
 		if (pfd[i].revents & mask)
 			return 1;
 	return 0;
@@ -456,7 +538,8 @@ run(struct loop *l)
 	int rc;
 
 	for (;;) {
-		if ((rc = dispatch(l)) != LOOP_GO)
+		if ((rc = dispatch(l)) != LOOP_GO ||
+		    (l->ending && (rc = session_ended(l)) != LOOP_GO))
 			return rc;
 		fill_pollfds(l, pfd);
 		if (poll(pfd, PFD_COUNT, poll_timeout(l, deadline)) == -1) {
@@ -480,7 +563,7 @@ run(struct loop *l)
 		    (rc = store_silent(l)) != LOOP_GO)
 			return rc;
 		if (l->store != NULL && store_due(l->store, &pfd[PFD_STORE],
-		    PFD_COUNT - PFD_STORE) &&
+		    PFD_RELAY - PFD_STORE) &&
 		    (rc = on_store(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&
@@ -489,6 +572,11 @@ run(struct loop *l)
 		if (pfd[PFD_STDOUT].revents &&
 		    (rc = on_stdout(l, pfd[PFD_STDOUT].revents)) != LOOP_GO)
 			return rc;
+		if (l->cfg->relay != NULL && relay_handle(l->cfg->relay,
+		    &pfd[PFD_RELAY], &l->queued) == -1) {
+			warn("capture");
+			return KP_EXIT_OSERR;
+		}
 	}
 }
 
@@ -508,7 +596,9 @@ loop_run(struct store *store, struct batch *initial,
 		store_close(&l);
 		return KP_EXIT_OSERR;
 	}
-	if (batch_move(&l.queued, initial, SIZE_MAX) == -1) {
+	if (batch_move(&l.queued, initial, SIZE_MAX) == -1 ||
+	    (cfg->greeting != NULL &&
+	    buf_printf(&l.out, "%s\n", cfg->greeting) == -1)) {
 		warn("requests");
 		rc = KP_EXIT_OSERR;
 	} else

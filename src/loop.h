@@ -7,6 +7,7 @@
 #ifndef KP_LOOP_H
 #define KP_LOOP_H
 
+#include "relay.h"
 #include "request.h"
 #include "store.h"
 
@@ -17,12 +18,20 @@ struct loop_config {
 	const char	*storedir;
 	int		 connect_timeout_ms; /* for the store to become ready */
 	int		 store_timeout_ms; /* silence with a batch out; 0: none */
+	struct relay	*relay;		/* capture mode's, or NULL */
+	char *const	*command_env;	/* NAME=VALUE for the command only,
+					   or NULL */
+	const char	*greeting;	/* the first line on stdout, or NULL */
+	int		 print_roots;	/* at the end: what relay saw */
+	int		 json;		/* ... as JSON lines */
 };
 
 /*
  * Roots the requests of initial (which it empties), then every request
- * line from the parent, until the end: EOF/HUP on the parent's fd, a
- * signal, the command's exit, or a failure.  Closes the store, which
+ * line from the parent and every path the relay captures, until the end:
+ * EOF/HUP on the parent's fd, a signal, the command's exit, or a failure.
+ * With print_roots, a normal end first checks every captured path again
+ * and prints them.  Closes the store, which
  * releases the roots.  Returns the exit status; if a signal ended the
  * session, *signo is set to it so main can die by it.
  */

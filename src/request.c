@@ -99,16 +99,39 @@ request_add(struct batch *b, const char *storedir, const char *input,
 	return add(b, storedir, input, len, REQUEST_HOLD, 0);
 }
 
+/* Appends a request of kind for path, already checked.  Returns it, or
+ * NULL (ENOMEM). */
+static struct request *
+add_checked(struct batch *b, const char *path, enum request_kind kind)
+{
+	struct request *r;
+
+	if ((r = batch_push(b)) == NULL)
+		return NULL;
+	r->kind = kind;
+	return (r->path = strdup(path)) == NULL ? NULL : r;
+}
+
 int
 request_add_kept(struct batch *b, const char *path, int acked)
 {
 	struct request *r;
 
-	if ((r = batch_push(b)) == NULL)
+	if ((r = add_checked(b, path, REQUEST_KEEP)) == NULL)
 		return -1;
-	r->kind = REQUEST_KEEP;
 	r->acked = acked;
-	return (r->path = strdup(path)) == NULL ? -1 : 0;
+	return 0;
+}
+
+int
+request_add_captured(struct batch *b, const char *path)
+{
+	struct request *r;
+
+	if ((r = add_checked(b, path, REQUEST_HOLD)) == NULL)
+		return -1;
+	r->captured = 1;
+	return 0;
 }
 
 /* How long the "drop " at the head of a line is ("drop" alone too), or 0. */

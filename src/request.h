@@ -50,6 +50,9 @@ struct request {
 				   from; NULL if only one */
 	enum request_kind kind;
 	int		 acked;	/* REQUEST_KEEP: answered "ok" before */
+	int		 captured; /* seen in capture mode's relayed
+				   traffic: its reply goes to the relay,
+				   not to stdout */
 	enum reply_kind	 reply;
 };
 
@@ -73,6 +76,12 @@ int	request_add(struct batch *, const char *storedir, const char *input,
  * or not.  Returns 0/-1.
  */
 int	request_add_kept(struct batch *, const char *path, int acked);
+
+/*
+ * Appends a REQUEST_HOLD for path, a store path already checked, that
+ * capture mode saw.  Returns 0/-1.
+ */
+int	request_add_captured(struct batch *, const char *path);
 
 /*
  * Appends the request a line asks for: a hold, or with REQUEST_DROP_PREFIX

@@ -74,11 +74,12 @@ is_base32(char c)
 	    c != 'e' && c != 'o' && c != 't' && c != 'u';
 }
 
-static int
-is_name_char(char c)
+int
+storepath_name_char(int c)
 {
+	/* Not strchr() alone: it finds the NUL that ends its string. */
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || strchr("+-._?=", c) != NULL;
+	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("+-._?=", c) != NULL);
 }
 
 int
@@ -116,7 +117,7 @@ storepath_check_base(const char *base, size_t len, char *why, size_t whylen)
 		return -1;
 	}
 	for (i = 0; i < namelen; i++)
-		if (!is_name_char(name[i])) {
+		if (!storepath_name_char((unsigned char)name[i])) {
 			snprintf(why, whylen, "illegal character in the name");
 			return -1;
 		}

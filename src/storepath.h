@@ -25,6 +25,9 @@
  */
 char	*storepath_canon(const char *path);
 
+/* Returns 1 if Nix allows byte c in a store path's name. */
+int	 storepath_name_char(int c);
+
 /*
  * Checks a store path base name ("<hash>-<name>", len bytes) by the
  * strictest rules of the Nix versions keep-paths supports.  Returns 0, or -1

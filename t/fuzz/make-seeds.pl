@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # Writes seed inputs for the fuzz targets into DIR/daemon, DIR/request and
-# DIR/storepath.  For fuzz-daemon: the byte streams a Nix
+# DIR/storepath and DIR/pathscan.  For fuzz-daemon: the byte streams a Nix
 # daemon sends in answer to exactly what fuzz-daemon's keep-paths sends
 # (handshake, SetOptions, the store-directory probe, then two batches of
 # AddTempRoot, the collector barrier and QueryValidPaths), for protocols
@@ -14,7 +14,7 @@ use warnings;
 
 my $top = shift or die "usage: $0 DIR\n";
 mkdir $top;
-mkdir "$top/$_" for qw(daemon request storepath);
+mkdir "$top/$_" for qw(daemon request storepath pathscan);
 my $dir = "$top/daemon";
 
 my $S = "/nix/store";
@@ -102,6 +102,11 @@ write_seed("$top/request/nul", chr(0) . "$P1\0\n$P3\n");
 write_seed("$top/request/drops", chr(5) . join "", map { "$_\n" }
     $P1, "drop $P1", "drop", "drop ", "drop  $P2", "dropx", "drop relative",
     $P3, "drop $P3/bin/x");
+# pathscan: framed strings (one of 48 bytes, then a u64 that starts with
+# a name character), .drv text, a file inside a path, near misses.
+write_seed("$top/pathscan/stream", chr(6) . str($P1) . str("$S/" . "3" x 32 .
+    "-abcd") . u64(0x35) . "Derive([(\"out\",\"$P2\",\"\",\"\")]" .
+    "$P3/bin/sh\n/x$S" . "x/" . "0" x 32 . "-no $S/" . "e" x 32 . "-bad");
 write_seed("$top/storepath/good", "0" x 32 . "-hello-2.12.1");
 write_seed("$top/storepath/bad-hash", "e" x 32 . "-x");
 write_seed("$top/storepath/canon", "/nix//store/./x/../" . "0" x 32 . "-a/");

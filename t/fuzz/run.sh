@@ -15,7 +15,7 @@ out=${2:-$(mktemp -d)}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 "$src/t/fuzz/make-seeds.pl" "$out/seeds"
-targets=(request storepath daemon)
+targets=(request storepath daemon pathscan)
 pids=()
 for target in "${targets[@]}"; do
 	bin=t/fuzz/fuzz-$target

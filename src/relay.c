@@ -1,0 +1,678 @@
+/*
+ * relay: capture mode's private daemon socket.
+ *
+ * A client's bytes travel: read() from its socket, scanned for store
+ * paths (each new one becomes a captured request on the session's queue
+ * before the bytes go on), then written to its upstream connection; the
+ * upstream's bytes come back the same way.  A path is thus queued for the
+ * session's roots before the worker acts on it, or before the client
+ * learns of it.
+ *
+ * Every path seen gets a sequence number when it is queued; replies come
+ * back in queue order, so "answered" counts how far the session's roots
+ * reach.  A connection whose client is gone keeps its upstream (and the
+ * daemon worker's own temporary roots) until answered reaches the last
+ * number seen on it.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <search.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pathscan.h"
+#include "relay.h"
+#include "xio.h"
+
+/* A side is not read while this much of it waits to be written on. */
+#define PENDING_MAX	(256 * 1024)
+#define IO_CHUNK	65536
+/* accept() found no free fd: try again after this long. */
+#define ACCEPT_PAUSE_MS	100
+/* The daemon's backlog is full: connect to it again after this long. */
+#define UPSTREAM_BUSY_MS	20
+/* How long relay_close waits for a "nix-daemon --stdio" to exit. */
+#define CHILD_WAIT_MS	2000
+
+/* A path seen in the relayed traffic. */
+struct seen {
+	char		*path;
+	unsigned long	 seq;		/* of its last captured request */
+	enum reply_kind	 reply;		/* its last reply */
+};
+
+struct conn {
+	struct relay	*relay;
+	int		 used;
+	unsigned	 id;		/* for messages: 1, 2, ... */
+	int		 client;	/* -1 once gone */
+	struct transport up;		/* up.fd -1 once closed */
+	struct buf	 to_up;
+	struct buf	 to_client;
+	struct pathscan	 from_client;
+	struct pathscan	 from_up;
+	unsigned long	 need;		/* the last seq seen on it */
+};
+
+struct relay {
+	const char	*storedir;
+	struct transport_target upstream;
+	int		 verbose;
+	char		 dir[PATH_MAX];
+	char		 sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int		 listen_fd;	/* -1 once no more clients are taken */
+	long		 paused_until;	/* -1, or accept() ran out of fds */
+	struct conn	 conns[RELAY_CLIENTS_MAX];
+	unsigned	 served;	/* clients ever */
+	void		*tree;		/* tsearch(3) tree of struct seen */
+	struct seen	**seen;		/* all of them, for listing and freeing */
+	size_t		 nseen;
+	size_t		 capseen;
+	unsigned long	 submitted;	/* captured requests queued */
+	unsigned long	 answered;	/* ... that have their reply */
+	int		 unheld;	/* a path could not be held */
+	pid_t		*children;	/* closed "nix-daemon --stdio"s */
+	size_t		 nchildren;
+	struct batch	*queued;	/* during relay_handle */
+};
+
+static int
+seen_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct seen *)a)->path,
+	    ((const struct seen *)b)->path);
+}
+
+static struct seen *
+seen_find(struct relay *r, const char *path)
+{
+	struct seen key, **found;
+
+	key.path = (char *)path;
+	found = tfind(&key, &r->tree, seen_cmp);
+	return found != NULL ? *found : NULL;
+}
+
+/* Queues a captured request for s, the newest number.  Returns 0/-1. */
+static int
+seen_submit(struct relay *r, struct seen *s, struct batch *queued)
+{
+	if (request_add_captured(queued, s->path) == -1)
+		return -1;
+	s->seq = ++r->submitted;
+	s->reply = REPLY_PENDING;
+	return 0;
+}
+
+/* Adds path to the seen set, queued.  Returns it, or NULL (ENOMEM). */
+static struct seen *
+seen_add(struct relay *r, const char *path)
+{
+	struct seen *s, **grown;
+	size_t cap;
+
+	if (r->nseen == r->capseen) {
+		cap = r->capseen == 0 ? 64 : r->capseen * 2;
+		if ((grown = reallocarray(r->seen, cap, sizeof(*grown))) ==
+		    NULL)
+			return NULL;
+		r->seen = grown;
+		r->capseen = cap;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->path = strdup(path)) == NULL ||
+	    tsearch(s, &r->tree, seen_cmp) == NULL) {
+		free(s->path);
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->seen[r->nseen++] = s;
+	return seen_submit(r, s, r->queued) == 0 ? s : NULL;
+}
+
+
+/* pathscan_found: a path in c's traffic, queued if new; c needs it. */
+static int
+on_path(void *arg, const char *path, size_t len)
+{
+	struct conn *c = arg;
+	struct relay *r = c->relay;
+	char copy[PATH_MAX];
+	struct seen *s;
+
+	if (len >= sizeof(copy))
+		return 0;	/* cannot be one: no store path is this long */
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	if ((s = seen_find(r, copy)) == NULL) {
+		if ((s = seen_add(r, copy)) == NULL)
+			return -1;
+		if (r->verbose)
+			warnx("client %u: %s", c->id, copy);
+	}
+	if (s->seq > c->need)
+		c->need = s->seq;
+	return 0;
+}
+
+/* The socket's directory: private, under the first base that is set. */
+static int
+make_dir(struct relay *r, char *err, size_t errlen)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+
+	if (base == NULL || *base != '/')
+		base = getenv("TMPDIR");
+	if (base == NULL || *base != '/')
+		base = "/tmp";
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/keep-paths.XXXXXX",
+	    base) >= sizeof(r->dir)) {
+		snprintf(err, errlen, "%s: path too long", base);
+		return -1;
+	}
+	/* mkdtemp(3) makes it 0700. */
+	if (mkdtemp(r->dir) == NULL) {
+		snprintf(err, errlen, "%s: cannot make the socket's directory: "
+		    "%s", base, strerror(errno));
+		r->dir[0] = '\0';
+		return -1;
+	}
+	if ((size_t)snprintf(r->sock, sizeof(r->sock), "%s/socket", r->dir) >=
+	    sizeof(r->sock)) {
+		snprintf(err, errlen, "%s/socket: too long for a unix socket "
+		    "(at most %zu bytes): set XDG_RUNTIME_DIR or TMPDIR to a "
+		    "shorter directory", r->dir, sizeof(r->sock) - 1);
+		r->sock[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int
+listen_on(struct relay *r, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, r->sock, sizeof(sun.sun_path));
+	if ((r->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(r->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(r->listen_fd, SOMAXCONN) == -1) {
+		snprintf(err, errlen, "%s: %s", r->sock, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct relay *
+relay_open(const char *storedir, const struct transport_target *upstream,
+    int verbose, char *err, size_t errlen)
+{
+	struct relay *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	r->storedir = storedir;
+	r->verbose = verbose;
+	r->listen_fd = -1;
+	r->paused_until = -1;
+	if (transport_target_set(&r->upstream, upstream->socket,
+	    upstream->argv) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		relay_close(r);
+		return NULL;
+	}
+	if (make_dir(r, err, errlen) == -1 || listen_on(r, err, errlen) == -1) {
+		relay_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+const char *
+relay_socket(const struct relay *r)
+{
+	return r->sock;
+}
+
+/* A "nix-daemon --stdio" of a closed connection, reaped when it exits. */
+static void
+child_closing(struct relay *r, pid_t pid)
+{
+	pid_t *grown;
+
+	if (pid == -1)
+		return;
+	grown = reallocarray(r->children, r->nchildren + 1, sizeof(*grown));
+	if (grown == NULL) {
+		/* Reaped at once rather than lost track of. */
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	r->children = grown;
+	r->children[r->nchildren++] = pid;
+	/* It may have exited, its SIGCHLD come and gone, before we knew. */
+	relay_reap(r);
+}
+
+/*
+ * Closes c's upstream: its worker exits, dropping its own temporary
+ * roots, which the session's now cover.  Frees c once both sides are gone.
+ */
+static void
+conn_close_up(struct relay *r, struct conn *c)
+{
+	if (c->up.fd != -1) {
+		close(c->up.fd);
+		c->up.fd = -1;
+		child_closing(r, c->up.child);
+		if (r->verbose)
+			warnx("client %u: upstream closed", c->id);
+	}
+	if (c->client != -1)
+		return;
+	buf_free(&c->to_up);
+	buf_free(&c->to_client);
+	pathscan_free(&c->from_client);
+	pathscan_free(&c->from_up);
+	c->used = 0;
+}
+
+/* The upstream may close once every path seen on c is held. */
+static void
+conn_settle(struct relay *r, struct conn *c)
+{
+	if (c->used && c->client == -1 &&
+	    (c->up.fd == -1 || (!r->unheld && c->need <= r->answered)))
+		conn_close_up(r, c);
+}
+
+/*
+ * c's client is gone (or must go): what its scans still hold is decided,
+ * and its upstream stays until that is held.  Returns 0/-1 (ENOMEM).
+ */
+static int
+conn_close_client(struct relay *r, struct conn *c, const char *why)
+{
+	int rc;
+
+	if (r->verbose)
+		warnx("client %u: %s", c->id, why);
+	close(c->client);
+	c->client = -1;
+	rc = pathscan_end(&c->from_client, on_path, c);
+	if (pathscan_end(&c->from_up, on_path, c) == -1)
+		rc = -1;
+	conn_settle(r, c);
+	return rc;
+}
+
+/*
+ * Takes the next client, its upstream connection first: while the daemon's
+ * own backlog is full, clients wait in ours, as they would in its.
+ */
+static void
+accept_client(struct relay *r)
+{
+	char err[512];
+	struct conn *c = NULL;
+	size_t i;
+	int fd, failed;
+
+	for (i = 0; i < RELAY_CLIENTS_MAX && c == NULL; i++)
+		if (!r->conns[i].used)
+			c = &r->conns[i];
+	if (c == NULL)
+		return;		/* it waits in the backlog */
+	if ((failed = transport_open(&c->up, &r->upstream, err,
+	    sizeof(err))) == -1 && errno == EAGAIN) {
+		r->paused_until = xio_now_ms() + UPSTREAM_BUSY_MS;
+		return;
+	}
+	if ((fd = accept4(r->listen_fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			warn("%s: accept", r->sock);
+			r->paused_until = xio_now_ms() + ACCEPT_PAUSE_MS;
+		}
+		/* EAGAIN, ECONNABORTED: nobody to take after all. */
+		if (failed == 0) {
+			close(c->up.fd);
+			child_closing(r, c->up.child);
+		}
+		return;
+	}
+	if (failed == -1) {
+		/* The client sees its connection end, and Nix says so. */
+		warnx("client %u: %s", ++r->served, err);
+		close(fd);
+		return;
+	}
+	memset(&c->to_up, 0, sizeof(c->to_up));
+	memset(&c->to_client, 0, sizeof(c->to_client));
+	pathscan_init(&c->from_client, r->storedir);
+	pathscan_init(&c->from_up, r->storedir);
+	c->relay = r;
+	c->used = 1;
+	c->id = ++r->served;
+	c->client = fd;
+	c->need = 0;
+	if (r->verbose)
+		warnx("client %u: connected", c->id);
+}
+
+void
+relay_pollfd(struct relay *r, struct pollfd *pfd)
+{
+	struct conn *c;
+	size_t i, nfree = 0;
+
+	for (i = 0; i < RELAY_POLLFDS; i++) {
+		pfd[i].fd = -1;
+		pfd[i].events = pfd[i].revents = 0;
+	}
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++) {
+		c = &r->conns[i];
+		nfree += !c->used;
+		/* A gone client's upstream waits, unread, to be closed. */
+		if (!c->used || c->client == -1)
+			continue;
+		pfd[1 + 2 * i].fd = c->client;
+		if (c->up.fd != -1 && buf_used(&c->to_up) < PENDING_MAX)
+			pfd[1 + 2 * i].events |= POLLIN;
+		if (buf_used(&c->to_client) > 0)
+			pfd[1 + 2 * i].events |= POLLOUT;
+		if (c->up.fd == -1)
+			continue;
+		pfd[2 + 2 * i].fd = c->up.fd;
+		if (buf_used(&c->to_client) < PENDING_MAX)
+			pfd[2 + 2 * i].events |= POLLIN;
+		if (buf_used(&c->to_up) > 0)
+			pfd[2 + 2 * i].events |= POLLOUT;
+	}
+	/* With no free slot, clients wait in the backlog, unpolled. */
+	if (r->listen_fd != -1 && r->paused_until == -1 && nfree > 0) {
+		pfd[0].fd = r->listen_fd;
+		pfd[0].events = POLLIN;
+	}
+}
+
+long
+relay_wakeup(struct relay *r)
+{
+	return r->paused_until;
+}
+
+/*
+ * Reads what fd has into to, after scanning it.  Returns 1 if it read,
+ * 0 if there was nothing, -1 at EOF or error (errno 0: EOF), -2 for
+ * ENOMEM.
+ */
+static int
+relay_bytes(struct conn *c, int fd, struct pathscan *scan, struct buf *to)
+{
+	unsigned char chunk[IO_CHUNK];
+	ssize_t n;
+
+	if ((n = xio_read(fd, chunk, sizeof(chunk))) == 0) {
+		errno = 0;
+		return -1;
+	}
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	if (pathscan_feed(scan, chunk, (size_t)n, on_path, c) == -1 ||
+	    buf_append(to, chunk, (size_t)n) == -1)
+		return -2;
+	return 1;
+}
+
+/* "end of file", or the error. */
+static const char *
+end_reason(void)
+{
+	return errno == 0 ? "end of file" : strerror(errno);
+}
+
+/* The upstream ended: the client gets what it sent, then its end. */
+static void
+conn_up_gone(struct relay *r, struct conn *c)
+{
+	if (r->verbose)
+		warnx("client %u: upstream: %s", c->id, end_reason());
+	close(c->up.fd);
+	c->up.fd = -1;
+	child_closing(r, c->up.child);
+}
+
+/* Moves c's bytes as poll() allows.  Returns 0/-1 (ENOMEM). */
+static int
+conn_handle(struct relay *r, struct conn *c, short cev, short uev)
+{
+	char why[128];
+	int n;
+
+	if (cev & POLLNVAL || uev & POLLNVAL)
+		return conn_close_client(r, c, "fd closed under us");
+	if (cev & (POLLIN | POLLHUP | POLLERR) && c->up.fd != -1) {
+		if ((n = relay_bytes(c, c->client, &c->from_client,
+		    &c->to_up)) == -2)
+			return -1;
+		if (n == -1) {
+			snprintf(why, sizeof(why), "closed (%s)", end_reason());
+			return conn_close_client(r, c, why);
+		}
+	}
+	if (uev & (POLLIN | POLLHUP | POLLERR)) {
+		if ((n = relay_bytes(c, c->up.fd, &c->from_up,
+		    &c->to_client)) == -2)
+			return -1;
+		if (n == -1)
+			conn_up_gone(r, c);
+	}
+	if (uev & POLLOUT && c->up.fd != -1 &&
+	    buf_write_fd(&c->to_up, c->up.fd, IO_CHUNK) == -1 &&
+	    errno != EAGAIN)
+		conn_up_gone(r, c);
+	if (cev & POLLOUT && buf_write_fd(&c->to_client, c->client,
+	    IO_CHUNK) == -1 && errno != EAGAIN) {
+		snprintf(why, sizeof(why), "closed (%s)", strerror(errno));
+		return conn_close_client(r, c, why);
+	}
+	if (c->up.fd == -1 && buf_used(&c->to_client) == 0)
+		return conn_close_client(r, c, "upstream gone");
+	return 0;
+}
+
+int
+relay_handle(struct relay *r, const struct pollfd *pfd, struct batch *queued)
+{
+	size_t i;
+	int rc = 0;
+
+	r->queued = queued;
+	if (r->paused_until != -1 && xio_now_ms() >= r->paused_until)
+		r->paused_until = -1;
+	for (i = 0; i < RELAY_CLIENTS_MAX && rc == 0; i++)
+		if (r->conns[i].used && r->conns[i].client != -1 &&
+		    (pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents))
+			rc = conn_handle(r, &r->conns[i], pfd[1 + 2 * i].revents,
+			    pfd[2 + 2 * i].revents);
+	/* After the clients: a slot freed above is taken at once. */
+	if (rc == 0 && pfd[0].revents & POLLIN)
+		accept_client(r);
+	r->queued = NULL;
+	return rc;
+}
+
+void
+relay_answered(struct relay *r, const struct request *req)
+{
+	struct seen *s = seen_find(r, req->path);
+	size_t i;
+
+	r->answered++;
+	if (s != NULL)
+		s->reply = req->reply;
+	if (req->reply == REPLY_ERROR && !r->unheld) {
+		warnx("%s: %s: not held, so every daemon connection of the "
+		    "command stays open (its worker's roots) until the end",
+		    req->path, req->why != NULL ? req->why : "refused");
+		r->unheld = 1;
+	}
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
+		conn_settle(r, &r->conns[i]);
+}
+
+size_t
+relay_unanswered(const struct relay *r)
+{
+	return (size_t)(r->submitted - r->answered);
+}
+
+void
+relay_reap(struct relay *r)
+{
+	size_t i = 0;
+	pid_t pid;
+
+	while (i < r->nchildren) {
+		pid = waitpid(r->children[i], NULL, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		r->children[i] = r->children[--r->nchildren];
+	}
+}
+
+void
+relay_stop_listening(struct relay *r)
+{
+	if (r->listen_fd != -1)
+		close(r->listen_fd);
+	r->listen_fd = -1;
+	if (r->sock[0] != '\0')
+		unlink(r->sock);
+}
+
+int
+relay_recheck(struct relay *r, struct batch *queued)
+{
+	size_t i;
+
+	for (i = 0; i < r->nseen; i++)
+		if (seen_submit(r, r->seen[i], queued) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+seen_sort_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct seen *const *)a)->path,
+	    (*(struct seen *const *)b)->path);
+}
+
+static const char *
+reply_word(enum reply_kind k)
+{
+	switch (k) {
+	case REPLY_OK:		return "ok";
+	case REPLY_MISSING:	return "missing";
+	case REPLY_ERROR:	return "error";
+	default:		return "pending";
+	}
+}
+
+int
+relay_print_roots(struct relay *r, struct buf *out, int json)
+{
+	const struct seen *s;
+	size_t i;
+	int rc = 0;
+
+	qsort(r->seen, r->nseen, sizeof(*r->seen), seen_sort_cmp);
+	/* Store paths are name characters and slashes: nothing to escape. */
+	for (i = 0; i < r->nseen && rc == 0; i++) {
+		s = r->seen[i];
+		if (json)
+			rc = buf_printf(out, "{\"path\":\"%s\",\"reply\":\"%s\"}\n",
+			    s->path, reply_word(s->reply));
+		else
+			rc = buf_printf(out, "%s %s\n", reply_word(s->reply),
+			    s->path);
+	}
+	return rc;
+}
+
+/* Waits, boundedly, for the closed children; kills what is left. */
+static void
+children_finish(struct relay *r)
+{
+	long deadline = xio_now_ms() + CHILD_WAIT_MS;
+	size_t i;
+
+	while (r->nchildren > 0 && xio_now_ms() < deadline) {
+		relay_reap(r);
+		if (r->nchildren > 0)
+			usleep(10000);
+	}
+	for (i = 0; i < r->nchildren; i++) {
+		kill(r->children[i], SIGKILL);
+		while (waitpid(r->children[i], NULL, 0) == -1 &&
+		    errno == EINTR)
+			;
+	}
+	r->nchildren = 0;
+}
+
+void
+relay_close(struct relay *r)
+{
+	struct conn *c;
+	size_t i;
+
+	if (r == NULL)
+		return;
+	relay_stop_listening(r);
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++) {
+		c = &r->conns[i];
+		if (!c->used)
+			continue;
+		if (c->client != -1)
+			close(c->client);
+		c->client = -1;
+		conn_close_up(r, c);
+	}
+	children_finish(r);
+	free(r->children);
+	if (r->dir[0] != '\0' && rmdir(r->dir) == -1)
+		warn("%s", r->dir);
+	for (i = 0; i < r->nseen; i++) {
+		tdelete(r->seen[i], &r->tree, seen_cmp);
+		free(r->seen[i]->path);
+		free(r->seen[i]);
+	}
+	free(r->seen);
+	transport_target_free(&r->upstream);
+	free(r);
+}

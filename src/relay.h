@@ -1,0 +1,94 @@
+/*
+ * relay: capture mode's private daemon socket.
+ *
+ * Each client that connects gets its own connection to the real store (a
+ * daemon socket, or a "nix-daemon --stdio" child), and bytes are copied
+ * both ways unchanged.  Every store path seen in either direction becomes
+ * a captured request on the session's queue, once.  When a client goes,
+ * its upstream connection stays open, its daemon worker's own temporary
+ * roots covering what it built or added, until every path seen on it has
+ * its reply from the session's store; only then does it close.
+ */
+#ifndef KP_RELAY_H
+#define KP_RELAY_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "request.h"
+#include "transport.h"
+
+/* Clients served at once; more wait in the listener's backlog. */
+#define RELAY_CLIENTS_MAX	32
+/* The pollfds relay_pollfd fills in: the listener, two per client. */
+#define RELAY_POLLFDS	(1 + 2 * RELAY_CLIENTS_MAX)
+
+struct relay;
+
+/*
+ * Listens on a socket in a new private directory (mode 0700) under
+ * $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, for clients whose paths are
+ * under storedir (kept, not copied); each client's connection goes to
+ * upstream.  Returns the relay, or NULL with a message in err.
+ */
+struct relay *relay_open(const char *storedir,
+	    const struct transport_target *upstream, int verbose, char *err,
+	    size_t errlen);
+
+/* The socket's path. */
+const char *relay_socket(const struct relay *);
+
+/* Fills in pfd[0 .. RELAY_POLLFDS) (fd -1: none). */
+void	relay_pollfd(struct relay *, struct pollfd *pfd);
+
+/* When relay_handle must run even if no fd is ready, or -1. */
+long	relay_wakeup(struct relay *);
+
+/*
+ * Accepts clients and copies their bytes, after poll() filled in the
+ * revents of relay_pollfd's fds; appends a captured request to queued
+ * for each path seen for the first time.  Returns 0, or -1 with errno
+ * ENOMEM.
+ */
+int	relay_handle(struct relay *, const struct pollfd *pfd,
+	    struct batch *queued);
+
+/*
+ * A captured request has its reply (in queue order): closes the
+ * upstream connections of gone clients whose paths are all answered.
+ * A path that could not be held keeps every upstream connection open
+ * until the session ends, and says so.
+ */
+void	relay_answered(struct relay *, const struct request *);
+
+/* Captured requests queued that have no reply yet. */
+size_t	relay_unanswered(const struct relay *);
+
+/* Reaps the "nix-daemon --stdio" children that have exited (SIGCHLD). */
+void	relay_reap(struct relay *);
+
+/* Takes no new clients, and removes the socket (the session is
+ * ending). */
+void	relay_stop_listening(struct relay *);
+
+/*
+ * Appends a captured request for every path seen, to check them all
+ * once more.  Returns 0/-1 (ENOMEM).
+ */
+int	relay_recheck(struct relay *, struct batch *queued);
+
+/*
+ * Appends "ok PATH" or "missing PATH" for every path seen, sorted, as
+ * their last replies say; with json, one JSON object instead.  Returns
+ * 0/-1 (ENOMEM).
+ */
+int	relay_print_roots(struct relay *, struct buf *out, int json);
+
+/*
+ * Closes every connection, reaps the children, and removes the socket
+ * and its directory.
+ */
+void	relay_close(struct relay *);
+
+#endif
