@@ -17,14 +17,7 @@ REPS=${REPS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000)
 
-KEEP_PATHS=${KEEP_PATHS:-$here/../keep-paths}
-[ -x "$KEEP_PATHS" ] || { echo "build keep-paths first ($KEEP_PATHS)" >&2; exit 1; }
-[ -x /usr/bin/time ] && command -v bc >/dev/null ||
-    { echo "needs GNU time and bc (apt-get install time bc)" >&2; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
-. "$here/../scripts/private-store.sh"
-trap 'private_store_stop; rm -rf "$work"' EXIT
-private_store_start "$work/nix"
+bench_start
 export NIX_REMOTE=daemon
 
 # N derivations, new for every salt: nothing is built twice.

@@ -3,7 +3,8 @@
 # share.  Never touches /nix, never reaches the network.
 #
 # bench_sizes [N...] sets $sizes (default 1 1000 100000) and $max
-# bench_setup MAX   sets $work, $KEEP_PATHS, and $work/all-paths (MAX paths)
+# bench_start       sets $work and $KEEP_PATHS, and starts the store
+# bench_setup MAX   bench_start, and $work/all-paths (MAX paths)
 
 bench_sizes() {
 	local n
@@ -13,8 +14,8 @@ bench_sizes() {
 	for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
 }
 
-bench_setup() {
-	local max=$1 here
+bench_start() {
+	local here
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	KEEP_PATHS=${KEEP_PATHS:-$here/keep-paths}
 	[ -x "$KEEP_PATHS" ] ||
@@ -25,6 +26,11 @@ bench_setup() {
 	. "$here/scripts/private-store.sh"
 	trap 'private_store_stop; rm -rf "$work"' EXIT
 	private_store_start "$work/nix"
+}
+
+bench_setup() {
+	local max=$1
+	bench_start
 	echo "creating $max store paths..." >&2
 	mkdir "$work/files"
 	(cd "$work/files" &&

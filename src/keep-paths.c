@@ -58,7 +58,7 @@ usage(int status)
 "                  [--reconnect] [--store STORE ...] [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
 "       %s --capture [-v] [--print-roots | --json] [--store STORE]\n"
-"                  (--hold | -- COMMAND [ARG ...])\n"
+"                  [PATH ...] (--hold | -- COMMAND [ARG ...])\n"
 "       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
 "Hold Nix store paths as temporary GC roots until the parent's pipe closes.\n"
