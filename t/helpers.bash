@@ -31,7 +31,7 @@ teardown_file() {
 # half-way must not leave its keep-paths running either.
 kp_teardown() {
 	[ -z "${fakepid:-}" ] || kill "$fakepid" 2>/dev/null || true
-	[ -z "${gcpid:-}" ] || { echo >"$BATS_TEST_TMPDIR/sync" & wait "$gcpid" || true; }
+	[ -z "${gcpid:-}" ] || gc_end
 	local rc=0
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || kp_assert_no_leftovers || rc=$?
 	[ -z "${KP_PID_SAVED:-}" ] || kill "$KP_PID_SAVED" 2>/dev/null || true
@@ -96,6 +96,8 @@ kp_store_setup() {
 	# No config file of the user's or the machine's may change a test.
 	export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/xdg" HOME="$BATS_FILE_TMPDIR/home"
 	mkdir -p "$XDG_CONFIG_HOME" "$HOME"
+	# Which Nix this file runs against, at the top of its log.
+	echo "# $(nix-store --version) ($(command -v nix-store))" >&3
 	export KP_SOCKET="$NIX_STATE_DIR/daemon-socket/socket"
 }
 
@@ -308,10 +310,14 @@ slow_writes() {
 # Starts nix-store --gc, paused (by Nix's own test hook) after it has found
 # the roots and holding gc.lock, until something is written to sync.  It
 # collects in-process (the daemon would not see the hook's variable), and
-# logs every root it is told of meanwhile (gc_told).
+# logs every root it is told of meanwhile (gc_told).  Nix 2.8 pauses there
+# on _NIX_TEST_GC_SYNC; later ones (2.26, 2.34) split the hook and pause
+# there on _NIX_TEST_GC_SYNC_2 (_1 comes before the roots server starts,
+# which is no use here).
 gc_paused() {
 	mkfifo "$BATS_TEST_TMPDIR/sync"
-	NIX_REMOTE=local _NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" nix-store --gc \
+	NIX_REMOTE=local _NIX_TEST_GC_SYNC="$BATS_TEST_TMPDIR/sync" \
+	    _NIX_TEST_GC_SYNC_2="$BATS_TEST_TMPDIR/sync" nix-store --gc \
 	    --debug >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
 	gcpid=$!
 	kp_wait_cmd gc_at_pause
@@ -365,9 +371,94 @@ gc_told() {
 	grep -qF "got new GC root '$1'" "$BATS_TEST_TMPDIR/gc.log"
 }
 
+# The collector's own race, in Nix 2.5 to 2.34 and Lix (fixed in 2.35):
+# when a collection reaches a dead path D, it visits D's referrers, marks
+# the last one visited "pending", and deletes them all, referrers first,
+# without looking at the temp roots again.  A root for an earlier one, R1,
+# that arrives while the pending R2 is being deleted is acknowledged at
+# once (only "pending" waits), and R1 is deleted anyway.  So an ack right
+# after AddTempRoot and a valid path means nothing here: only the barrier
+# (wait for the collection to end, then check) gives an honest answer.
+#
+# kp_component_race [ARG...]: stages exactly that against a keep-paths
+# started with the ARGs.  D sorts before its referrers R1 < R2 (a set of
+# store paths is ordered by name, and nix-store --delete takes them in
+# that order); strace holds every unlinkat(2) of the collection (how it
+# deletes a path; stale temp-roots files go by unlink(2)) for 1 s, so R2's
+# deletion is a window wide enough to root R1 in.  Then "ok R1" must mean
+# that R1 survives; "missing R1" is honest only if R1 is gone.  $reply
+# and $r1 are left for the caller.
+kp_component_race() {
+	local d r2 i
+	need_strace
+	# A referrer left over from a try would keep that D alive: each try
+	# starts from a new D.
+	for i in $(seq 100); do
+		d=$(kp_add race-d)
+		[[ ${d#"$NIX_STORE_DIR/"} < 4 ]] || continue
+		r1=$(kp_referrer race-r "$d") r2=$(kp_referrer race-r "$d")
+		[[ $r1 > $d && $r2 > $d ]] && break
+	done
+	[[ $r1 > $d && $r2 > $d ]] || fail "no D that sorts before its referrers"
+	[[ $r1 < $r2 ]] || { local t=$r1; r1=$r2 r2=$t; }
+	kp_start "$@"
+	NIX_REMOTE=local strace -f -qq -o /dev/null \
+	    -e trace=unlinkat -e inject=unlinkat:delay_enter=1000000 \
+	    nix-store --delete --debug "$d" "$r1" "$r2" \
+	    >"$BATS_TEST_TMPDIR/gc.log" 2>&1 3>&- &
+	gcpid=$!
+	for i in $(seq 300); do
+		gc_deleting "$r2" && break
+		kill -0 "$gcpid" 2>/dev/null && sleep 0.1 && continue
+		cat "$BATS_TEST_TMPDIR/gc.log" >&2
+		fail "the collection ended before it deleted $r2"
+	done
+	gc_deleting "$r2" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; fail "not deleting $r2 after 30 s"; }
+	kp_send "$r1"
+	kp_reply 60
+	wait "$gcpid" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; return 1; }
+	gcpid=
+	# The race was run: R1 was told to the collection while R2 went.
+	gc_told "$r1" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; return 1; }
+	case $reply in
+	"ok $r1")
+		[ -e "$r1" ] || fail "acked ok, then collected by the running collection: $r1"
+		kp_gc
+		[ -e "$r1" ] || fail "acked ok, then collected by the next collection: $r1" ;;
+	"missing $r1")
+		[ ! -e "$r1" ] || fail "answered missing, but it is there: $r1" ;;
+	*)
+		fail "unexpected reply: $reply" ;;
+	esac
+}
+
+# A text file in the store (builtins.toFile) that refers to store path $2.
+kp_referrer() {
+	nix-instantiate --eval --read-write-mode -E \
+	    "builtins.toFile \"$1\" \"$RANDOM $RANDOM \${builtins.storePath \"$2\"}\"" |
+	    tr -d '"'
+}
+
+# The collection's log says it is deleting PATH (2.8 quotes it with '…',
+# later versions with "…").
+gc_deleting() {
+	grep -F "$1" "$BATS_TEST_TMPDIR/gc.log" | grep -q '^deleting '
+}
+
 gc_resume() {
 	echo >"$BATS_TEST_TMPDIR/sync"
 	wait "$gcpid"
+	gcpid=
+}
+
+# Teardown's end of a collection that a test left paused, or that never
+# paused: a write to the fifo that nobody opens would block for ever (and
+# hold the whole file's output open), so it waits at most 2 s, then the
+# collector is killed.
+gc_end() {
+	timeout 2 bash -c 'echo >"$1"' _ "$BATS_TEST_TMPDIR/sync" 2>/dev/null || true
+	timeout 5 tail --pid="$gcpid" -f /dev/null || kill -KILL "$gcpid" 2>/dev/null || true
+	wait "$gcpid" 2>/dev/null || true
 	gcpid=
 }
 
@@ -375,7 +466,8 @@ gc_resume() {
 # port, with a throwaway host key and client key, serving a second store
 # (a chroot store at $KP_REMOTE with the same logical store directory) to
 # "nix-daemon --stdio".  Sets KP_SSH (the store URI), KP_SSH_PORT and
-# NIX_SSHOPTS; kp_sshd_stop stops it by pid.  Skips the file unless it
+# NIX_SSHOPTS; kp_sshd_stop stops it by pid.  The remote side gets this
+# PATH, so its nix-daemon is the Nix under test, not sshd's default one.  Skips the file unless it
 # runs as root with OpenSSH's sshd (as CI does; not in a Nix build).
 kp_sshd_start() {
 	local d="$BATS_FILE_TMPDIR/ssh" port i sshd
@@ -402,7 +494,7 @@ kp_sshd_start() {
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
 		PermitRootLogin prohibit-password
-		SetEnv NIX_STORE_DIR=$NIX_STORE_DIR NIX_CONF_DIR=$NIX_CONF_DIR NIX_REMOTE=$KP_REMOTE NIX_STATE_DIR=$KP_REMOTE/nix/var/nix NIX_LOG_DIR=$KP_REMOTE/nix/var/log/nix
+		SetEnv PATH=$PATH NIX_STORE_DIR=$NIX_STORE_DIR NIX_CONF_DIR=$NIX_CONF_DIR NIX_REMOTE=$KP_REMOTE NIX_STATE_DIR=$KP_REMOTE/nix/var/nix NIX_LOG_DIR=$KP_REMOTE/nix/var/log/nix
 		CONF
 		rm -f "$d/sshd.pid"
 		"$sshd" -f "$d/sshd_config" -E "$d/sshd.log" 3>&- &&

@@ -39,6 +39,15 @@ ssh_child() {
 	assert_output --partial "(NIX_REMOTE=$KP_SSH)"
 }
 
+@test "the remote side runs the Nix under test, not sshd's default one" {
+	# NIX_SSHOPTS is word-split here as Nix splits it (no quotes in it).
+	# shellcheck disable=SC2086
+	run -0 ssh $NIX_SSHOPTS -p "$KP_SSH_PORT" root@127.0.0.1 -- \
+	    'command -v nix-daemon; nix-daemon --version'
+	assert_line --index 0 "$(command -v nix-daemon)"
+	assert_line --index 1 "$(nix-daemon --version)"
+}
+
 @test "bad ssh-ng URIs are usage errors that say what is wrong" {
 	run -64 --separate-stderr "$KEEP_PATHS" --store ssh-ng:// </dev/null
 	assert_equal "$stderr" "keep-paths: ssh-ng://: host name must not be empty, start with '-' or hold '/' or blanks"

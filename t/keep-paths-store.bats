@@ -77,6 +77,12 @@ load helpers
 	assert_equal "$kp_status" 0
 }
 
+@test "the collector's own race (Nix 2.5 to 2.34, Lix): a path rooted while its component is deleted is answered honestly" {
+	kp_component_race
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
 @test "EOF is honoured while waiting for a running collection" {
 	kp_eof_during_paused_gc eof-during-gc
 	gc_resume
