@@ -81,8 +81,10 @@ for f in "$root"/usr/bin/nix*; do
 	nix) ln -s ../libexec/nix "$dir/bin/$name" ;;
 	esac
 done
-[ -e "$dir/bin/nix-daemon" ] || ln -s ../libexec/nix "$dir/bin/nix-daemon"
-[ -e "$dir/bin/nix" ] || ln -s ../libexec/nix "$dir/bin/nix"
+for name in nix nix-daemon nix-store; do
+	[ -e "$dir/bin/$name" ] ||
+		{ echo "newer-nix.sh: $root/usr/bin has no $name" >&2; exit 1; }
+done
 
 "$dir/bin/nix-store" --version
 touch "$dir/.done-$suite"

@@ -409,17 +409,17 @@ kp_component_race() {
 	gcpid=$!
 	for i in $(seq 300); do
 		gc_deleting "$r2" && break
-		kill -0 "$gcpid" 2>/dev/null && sleep 0.1 && continue
-		cat "$BATS_TEST_TMPDIR/gc.log" >&2
-		fail "the collection ended before it deleted $r2"
+		kill -0 "$gcpid" 2>/dev/null ||
+		    gc_log_fail "the collection ended before it deleted $r2"
+		sleep 0.1
 	done
-	gc_deleting "$r2" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; fail "not deleting $r2 after 30 s"; }
+	gc_deleting "$r2" || gc_log_fail "not deleting $r2 after 30 s"
 	kp_send "$r1"
 	kp_reply 60
-	wait "$gcpid" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; return 1; }
+	wait "$gcpid" || gc_log_fail "the collection failed"
 	gcpid=
 	# The race was run: R1 was told to the collection while R2 went.
-	gc_told "$r1" || { cat "$BATS_TEST_TMPDIR/gc.log" >&2; return 1; }
+	gc_told "$r1" || gc_log_fail "the collection was not told of $r1"
 	case $reply in
 	"ok $r1")
 		[ -e "$r1" ] || fail "acked ok, then collected by the running collection: $r1"
@@ -430,6 +430,12 @@ kp_component_race() {
 	*)
 		fail "unexpected reply: $reply" ;;
 	esac
+}
+
+# Fails with MESSAGE after the collection's log.
+gc_log_fail() {
+	cat "$BATS_TEST_TMPDIR/gc.log" >&2
+	fail "$1"
 }
 
 # A text file in the store (builtins.toFile) that refers to store path $2.
@@ -467,8 +473,9 @@ gc_end() {
 # (a chroot store at $KP_REMOTE with the same logical store directory) to
 # "nix-daemon --stdio".  Sets KP_SSH (the store URI), KP_SSH_PORT and
 # NIX_SSHOPTS; kp_sshd_stop stops it by pid.  The remote side gets this
-# PATH, so its nix-daemon is the Nix under test, not sshd's default one.  Skips the file unless it
-# runs as root with OpenSSH's sshd (as CI does; not in a Nix build).
+# PATH, so its nix-daemon is the Nix under test, not sshd's default one.
+# Skips the file unless it runs as root with OpenSSH's sshd (as CI does;
+# not in a Nix build).
 kp_sshd_start() {
 	local d="$BATS_FILE_TMPDIR/ssh" port i sshd
 	sshd=$(PATH=$PATH:/usr/sbin command -v sshd) ||

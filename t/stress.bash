@@ -56,9 +56,9 @@ st_has() {
 # ("std::terminate() called without exception").
 NIX_ABORT='^(terminate called without an active exception|std::terminate\(\) called without exception)'
 
-# Each run is held, by Nix's own test hook (see gc_paused), for 0 to 200 ms after it has
-# read the roots and before it deletes: the window in which a root added
-# too late, or acknowledged too early, loses its path.
+# Each run is held, by Nix's own test hook (see gc_paused), for 0 to 200
+# ms after it has read the roots and before it deletes: the window in
+# which a root added too late, or acknowledged too early, loses its path.
 gc_loop() {
 	local runs=0 failed=0 aborted=0 out=$BATS_TEST_TMPDIR/gc.run gcpid writer
 	local sync=$BATS_TEST_TMPDIR/gc.sync
