@@ -3,7 +3,7 @@
 # nix-daemon, which the local back end does not use):
 #   keep-paths --store local    records in its own temp-roots file
 #   keep-paths --store daemon   AddTempRoot through a daemon worker
-# Register and ack N paths, for N = 1, 1,000 and 100,000 (override:
+# Register and ack N paths, for N = 1, 100, 1,000 and 100,000 (override:
 # bench/backends.sh 1 1000).  Prints the median of REPS runs, the ratio,
 # and each one's peak RSS (the largest N: holding all of its roots).
 #

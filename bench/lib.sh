@@ -9,7 +9,7 @@
 bench_sizes() {
 	local n
 	sizes=("$@")
-	[ ${#sizes[@]} -gt 0 ] || sizes=(1 1000 100000)
+	[ ${#sizes[@]} -gt 0 ] || sizes=(1 100 1000 100000)
 	max=0
 	for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
 }

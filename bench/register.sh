@@ -4,7 +4,7 @@
 #   keep-paths          N paths written to its stdin, until N replies are read
 #   nix-store --add-root DIR/r --indirect -r PATH...   (as few calls as
 #                       ARG_MAX allows; indirect roots through the daemon)
-# for N = 1, 1,000 and 100,000 (override: bench/register.sh 1 1000).  Prints
+# for N = 1, 100, 1,000 and 100,000 (override: bench/register.sh 1 1000).  Prints
 # the median of REPS runs, the ratio, and each one's peak RSS.
 #
 #   bench/register.sh [N...]      KEEP_PATHS=path/to/keep-paths  REPS=3

@@ -128,7 +128,8 @@ with-kept-paths() {
 	local opts=() paths=() rc=0 stop=0
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		case $1 in
-		--store | --config | --connect-timeout | --fd)
+		--store | --config | --connect-timeout | --store-timeout | \
+		    --barrier | --fd)
 			opts+=("$1" "${2:-}"); shift ;;
 		-*)	opts+=("$1") ;;
 		*)	paths+=("$1") ;;

@@ -36,6 +36,7 @@ struct options {
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
 	int		 reconnect;	/* -1: from the config */
+	enum store_barrier barrier;	/* --barrier */
 	int		 verbose;
 	int		 print_store;
 	int		 fd;
@@ -55,7 +56,8 @@ usage(int status)
 
 	fprintf(f,
 "usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
-"                  [--reconnect] [--store STORE ...] [--store-timeout TIME]\n"
+"                  [--barrier WHEN] [--reconnect] [--store STORE ...]\n"
+"                  [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
 "       %s --capture [-v] [--print-roots | --json] [--store STORE]\n"
 "                  [PATH ...] (--hold | -- COMMAND [ARG ...])\n"
@@ -85,6 +87,10 @@ usage(int status)
 "                       durable session roots.  Given more than once\n"
 "                       (at most 8), each path is rooted on every store\n"
 "                       and gets one reply per store, naming it\n"
+"      --barrier WHEN   always, auto or never: wait out a running garbage\n"
+"                       collection after rooting, before the validity check\n"
+"                       (daemon stores; auto: unless the daemon is Nix 2.35\n"
+"                       or later, whose collector cannot lose such a root)\n"
 "      --connect-timeout TIME\n"
 "                       how long the store may take to answer at the\n"
 "                       start, ssh's login included: 30s, 2m (default 30s)\n"
@@ -127,10 +133,23 @@ timeout_arg(const char *name, const char *arg)
 	return seconds;
 }
 
+static enum store_barrier
+barrier_arg(const char *arg)
+{
+	if (strcmp(arg, "auto") == 0)
+		return STORE_BARRIER_AUTO;
+	if (strcmp(arg, "always") == 0)
+		return STORE_BARRIER_ALWAYS;
+	if (strcmp(arg, "never") == 0)
+		return STORE_BARRIER_NEVER;
+	errx(KP_EXIT_USAGE, "--barrier %s: not always, auto or never", arg);
+}
+
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
+		{ "barrier",	required_argument, NULL, 'B' },
 		{ "capture",	no_argument,	   NULL, 'C' },
 		{ "config",	required_argument, NULL, 'c' },
 		{ "connect-timeout", required_argument, NULL, 't' },
@@ -159,6 +178,9 @@ parse_options(int argc, char **argv, struct options *o)
 	/* "+": options end at the first PATH, so "--" keeps its place. */
 	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'B':
+			o->barrier = barrier_arg(optarg);
+			break;
 		case 'C':
 			o->capture = 1;
 			break;
@@ -369,6 +391,7 @@ choose_stores(struct options *o, const struct settings *s,
 		if (store_choose(o->stores[i], &choices[i], msg,
 		    sizeof(msg)) == -1)
 			errx(KP_EXIT_USAGE, "%s", msg);
+		choices[i].barrier = o->barrier;
 		if ((gcroots += choices[i].gcroots) > 1)
 			errx(KP_EXIT_USAGE, "--store gcroots: only one per "
 			    "session");

@@ -36,6 +36,13 @@
 #define QUEUE_MAX	65536
 /* Requests per batch: bounds the memory one batch takes in flight. */
 #define BATCH_MAX	16384
+/*
+ * Stop reading requests while this many reply bytes wait for stdout, so a
+ * reader that stalls cannot make keep-paths grow without bound.  Generous:
+ * a script that writes every request before it reads a reply blocks on
+ * its own write once this is reached (about 100,000 replies).
+ */
+#define OUT_MAX		(8 << 20)
 #define READ_CHUNK	65536
 /* How long replies already made may take to drain at a failure. */
 #define FINAL_FLUSH_MS	1000
@@ -460,7 +467,8 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	if (l->store != NULL)
 		l->store->ops->pollfd(l->store, &pfd[PFD_STORE]);
 	pfd[PFD_PARENT].fd = l->parent_fd;
-	pfd[PFD_PARENT].events = l->queued.n < QUEUE_MAX ? POLLIN : 0;
+	pfd[PFD_PARENT].events = l->queued.n < QUEUE_MAX &&
+	    buf_used(&l->out) < OUT_MAX ? POLLIN : 0;
 	pfd[PFD_STDOUT].fd = buf_used(&l->out) > 0 ? STDOUT_FILENO : -1;
 	pfd[PFD_STDOUT].events = POLLOUT;
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vis.h>
@@ -53,6 +54,18 @@ refuse(struct request *r, const char *echoed, const char *why)
 	return request_set_error(r, why);
 }
 
+/* Every byte is one that VIS_REPLY leaves as it is. */
+static int
+plain(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
 /*
  * Appends a request of kind for the path in input[skip..len); error
  * replies echo all of input.
@@ -70,7 +83,12 @@ add(struct batch *b, const char *storedir, const char *input, size_t len,
 	if ((r = batch_push(b)) == NULL)
 		return -1;
 	r->kind = kind;
-	strvisx(echoed, input, echo, VIS_REPLY);
+	if (echo == len && plain(input, len)) {
+		/* strvisx would copy it unchanged, byte by byte, slowly. */
+		memcpy(echoed, input, len);
+		echoed[len] = '\0';
+	} else
+		strvisx(echoed, input, echo, VIS_REPLY);
 	if (echo < len)
 		strlcat(echoed, "...", sizeof(echoed));
 	if (len > REQUEST_LINE_MAX)
@@ -196,6 +214,21 @@ request_input(const struct request *r)
 	return r->input != NULL ? r->input : r->path;
 }
 
+/* Appends the strings up to NULL.  Returns 0/-1. */
+static int
+append(struct buf *out, const char *first, ...)
+{
+	va_list ap;
+	const char *s;
+	int rc = 0;
+
+	va_start(ap, first);
+	for (s = first; s != NULL && rc == 0; s = va_arg(ap, const char *))
+		rc = buf_append(out, s, strlen(s));
+	va_end(ap);
+	return rc;
+}
+
 int
 request_format_reply(struct buf *out, const struct request *r, int quiet)
 {
@@ -205,16 +238,17 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 
 	switch (r->reply) {
 	case REPLY_OK:
-		return quiet ? 0 : buf_printf(out, "ok %s%s%s\n", r->path, sp,
-		    store);
+		return quiet ? 0 : append(out, "ok ", r->path, sp, store, "\n",
+		    (char *)NULL);
 	case REPLY_MISSING:
-		return buf_printf(out, "missing %s%s%s\n", r->path, sp, store);
+		return append(out, "missing ", r->path, sp, store, "\n",
+		    (char *)NULL);
 	case REPLY_DROPPED:
-		return quiet ? 0 : buf_printf(out, "dropped %s%s%s\n", r->path,
-		    sp, store);
+		return quiet ? 0 : append(out, "dropped ", r->path, sp, store,
+		    "\n", (char *)NULL);
 	case REPLY_ERROR:
-		return buf_printf(out, "error %s: %s%s%s\n", request_input(r),
-		    store, colon, r->why);
+		return append(out, "error ", request_input(r), ": ", store,
+		    colon, r->why, "\n", (char *)NULL);
 	case REPLY_PENDING:
 		break;
 	}

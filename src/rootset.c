@@ -1,49 +1,86 @@
 /*
- * rootset: a tsearch(3) tree of roots keyed by path, and a list of them
- * all so that freeing needs no tree walk.
+ * rootset: a hash table of roots keyed by path, and a list of them all so
+ * that walks and freeing need no table scan.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <search.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rootset.h"
 
-static int
-root_cmp(const void *a, const void *b)
+#define FIRST_SLOTS	64
+
+/* FNV-1a: store paths differ in their hash part, which it mixes well. */
+static unsigned
+path_hash(const char *path)
 {
-	return strcmp(((const struct root *)a)->path,
-	    ((const struct root *)b)->path);
+	uint32_t h = 2166136261u;
+
+	for (; *path != '\0'; path++)
+		h = (h ^ (unsigned char)*path) * 16777619u;
+	return h;
+}
+
+/* The slot of path, or the empty slot where it would go. */
+static size_t
+slot_of(const struct rootset *set, const char *path, unsigned hash)
+{
+	size_t mask = set->nslots - 1, i = hash & mask;
+	struct root *r;
+
+	while ((r = set->slot[i]) != NULL &&
+	    (r->hash != hash || strcmp(r->path, path) != 0))
+		i = (i + 1) & mask;
+	return i;
 }
 
 struct root *
 rootset_find(struct rootset *set, const char *path)
 {
-	struct root key, **found;
+	if (set->n == 0)
+		return NULL;
+	return set->slot[slot_of(set, path, path_hash(path))];
+}
 
-	key.path = (char *)path;
-	found = tfind(&key, &set->tree, root_cmp);
-	return found != NULL ? *found : NULL;
+static int
+grow(struct rootset *set)
+{
+	struct root **old = set->slot, *r;
+	size_t nold = set->nslots, nslots = nold ? nold * 2 : FIRST_SLOTS, i;
+
+	if ((set->slot = calloc(nslots, sizeof(*set->slot))) == NULL) {
+		set->slot = old;
+		return -1;
+	}
+	set->nslots = nslots;
+	for (i = 0; i < nold; i++)
+		if ((r = old[i]) != NULL)
+			set->slot[slot_of(set, r->path, r->hash)] = r;
+	free(old);
+	return 0;
 }
 
 struct root *
 rootset_add(struct rootset *set, const char *path)
 {
 	struct root *r;
+	unsigned hash = path_hash(path);
+	size_t len = strlen(path), i;
 
-	if ((r = rootset_find(set, path)) != NULL)
+	if (set->n > 0 && (r = set->slot[slot_of(set, path, hash)]) != NULL)
 		return r;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((set->n + 1) * 4 > set->nslots * 3 && grow(set) == -1)
 		return NULL;
-	if ((r->path = strdup(path)) == NULL ||
-	    tsearch(r, &set->tree, root_cmp) == NULL) {
-		free(r->path);
-		free(r);
-		errno = ENOMEM;
+	if ((r = calloc(1, sizeof(*r) + len + 1)) == NULL)
 		return NULL;
-	}
+	memcpy(r->path, path, len + 1);
+	r->hash = hash;
+	i = slot_of(set, path, hash);
+	set->slot[i] = r;
+	set->n++;
 	r->next = set->all;
 	if (set->all != NULL)
 		set->all->prev = r;
@@ -51,10 +88,30 @@ rootset_add(struct rootset *set, const char *path)
 	return r;
 }
 
+/* Empties slot i, moving back the entries of its probe run that need it. */
+static void
+slot_clear(struct rootset *set, size_t i)
+{
+	size_t mask = set->nslots - 1, j = i, home;
+
+	set->slot[i] = NULL;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (set->slot[j] == NULL)
+			return;
+		home = set->slot[j]->hash & mask;
+		/* Stays if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		set->slot[i] = set->slot[j];
+		set->slot[j] = NULL;
+		i = j;
+	}
+}
+
 static void
 root_free(struct root *r)
 {
-	free(r->path);
 	free(r->error);
 	free(r);
 }
@@ -62,7 +119,8 @@ root_free(struct root *r)
 void
 rootset_remove(struct rootset *set, struct root *r)
 {
-	tdelete(r, &set->tree, root_cmp);
+	slot_clear(set, slot_of(set, r->path, r->hash));
+	set->n--;
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
@@ -136,9 +194,8 @@ rootset_free(struct rootset *set)
 
 	for (r = set->all; r != NULL; r = next) {
 		next = r->next;
-		tdelete(r, &set->tree, root_cmp);
 		root_free(r);
 	}
-	set->all = NULL;
-	set->tree = NULL;
+	free(set->slot);
+	memset(set, 0, sizeof(*set));
 }

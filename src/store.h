@@ -86,6 +86,19 @@ enum store_kind {
 	STORE_KIND_SSH,		/* a nix-daemon --stdio over ssh */
 };
 
+/*
+ * Whether a daemon back end waits out a running collection after rooting
+ * (--barrier).  Nix 2.5 to 2.34 and Lix can delete a path rooted while
+ * their collector runs; Nix 2.35 re-checks temp roots before each
+ * deletion.  auto skips the wait only for a daemon that says it is such a
+ * Nix (see store_daemon.c).
+ */
+enum store_barrier {
+	STORE_BARRIER_AUTO,
+	STORE_BARRIER_ALWAYS,
+	STORE_BARRIER_NEVER,
+};
+
 /* Which back end a store URI names, where it is, and why. */
 struct store_choice {
 	enum store_kind	 kind;
@@ -93,6 +106,7 @@ struct store_choice {
 					   ssh-ng:// URI */
 	char		 why[1200];	/* for --print-store and -v */
 	int		 gcroots;	/* also durable session roots */
+	enum store_barrier barrier;	/* daemon back ends: --barrier */
 	char		 sessions[1024]; /* their sessions root */
 };
 

@@ -12,6 +12,13 @@
  * was running at registration time is still running (Nix <= 2.34 and Lix
  * can delete a path rooted mid-collection).
  *
+ * The barrier is skipped only where the collector cannot lose a root
+ * rooted mid-collection (--barrier=auto, store_daemon_needs_barrier): Nix
+ * 2.35 and later.  Lix numbers itself 2.90 and up and still has the race;
+ * it stays at protocol 1.35, so only a daemon offering 1.38 or later and
+ * reporting a version from 2.35 to 2.89 goes without.  Everything else,
+ * an unknown version string included, keeps the barrier.
+ *
  * Right after the handshake an IsValidPath of a well-formed path under our
  * store directory checks that the daemon serves that directory: otherwise
  * the first real path would make it drop the connection and every root.
@@ -77,6 +84,9 @@ struct store_daemon {
 	struct store	 store;
 	struct transport t;
 	unsigned	 version;	/* negotiated: obeyed everywhere */
+	unsigned	 offered;	/* the daemon's own version word */
+	enum store_barrier barrier_mode;
+	int		 barrier;	/* this connection's daemon needs it */
 	char		*storedir;
 	char		*name;		/* the socket, or the store URI */
 	struct buf	 in;
@@ -170,6 +180,9 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 		return WP_OK;
 	}
 	*status = STORE_BUSY;
+	d->offered = (unsigned)v;
+	d->barrier = store_daemon_needs_barrier(d->barrier_mode, d->offered,
+	    NULL);
 	d->version = v < WP_CLIENT_VERSION ? (unsigned)v : WP_CLIENT_VERSION;
 	snprintf(probe, sizeof(probe), "%s/%s", d->storedir, PROBE_NAME);
 	if (wp_put_hello_rest(&d->out, d->version) == -1 ||
@@ -187,15 +200,24 @@ static int
 parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 {
 	const char *s;
+	char nix_version[64];
 	size_t len;
 	uint64_t trust;
 	int rc;
 
 	if (WP_MINOR(d->version) >= 38 && (rc = wp_skip_strings(r)) != WP_OK)
 		return rc;
-	if (WP_MINOR(d->version) >= 33 &&
-	    (rc = wp_get_string(r, &s, &len)) != WP_OK)
-		return rc;
+	if (WP_MINOR(d->version) >= 33) {
+		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
+			return rc;
+		/* Longer than any version: unknown, so the barrier stays. */
+		if (len < sizeof(nix_version)) {
+			memcpy(nix_version, s, len);
+			nix_version[len] = '\0';
+			d->barrier = store_daemon_needs_barrier(
+			    d->barrier_mode, d->offered, nix_version);
+		}
+	}
 	if (WP_MINOR(d->version) >= 35 &&
 	    (rc = wp_get_u64(r, &trust)) != WP_OK)
 		return rc;
@@ -673,8 +695,8 @@ queue_barrier_and_validity(struct store_daemon *d, struct root **roots,
 	char *paths[QUERY_CHUNK];
 	size_t i, j, chunk;
 
-	if (wp_put_gc_barrier(&d->out) == -1 ||
-	    expect_push(d, EXPECT_BARRIER, NULL) == -1)
+	if (d->barrier && (wp_put_gc_barrier(&d->out) == -1 ||
+	    expect_push(d, EXPECT_BARRIER, NULL) == -1))
 		return -1;
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < QUERY_CHUNK ? n - i : QUERY_CHUNK;
@@ -765,6 +787,7 @@ store_daemon_open(struct transport *t, const char *name,
 	}
 	d->store.ops = &daemon_ops;
 	d->t = *t;
+	d->barrier = 1;
 	if ((d->storedir = strdup(storedir)) == NULL ||
 	    (d->name = strdup(name)) == NULL ||
 	    wp_put_hello(&d->out) == -1 ||
@@ -774,6 +797,46 @@ store_daemon_open(struct transport *t, const char *name,
 		return NULL;
 	}
 	return &d->store;
+}
+
+/*
+ * Reads "2.M" at the head of v (then ".", "pre", "-rc"... may follow):
+ * returns M, or -1 if v is no 2.x version.
+ */
+static long
+nix_minor(const char *v)
+{
+	long minor = 0;
+
+	if (strncmp(v, "2.", 2) != 0 || v[2] < '0' || v[2] > '9')
+		return -1;
+	for (v += 2; *v >= '0' && *v <= '9'; v++)
+		if ((minor = minor * 10 + (*v - '0')) > 999)
+			return -1;
+	return minor;
+}
+
+int
+store_daemon_needs_barrier(enum store_barrier mode, unsigned offered,
+    const char *nix_version)
+{
+	long minor;
+
+	if (mode != STORE_BARRIER_AUTO)
+		return mode == STORE_BARRIER_ALWAYS;
+	if (nix_version == NULL || WP_MINOR(offered) < 38)
+		return 1;
+	minor = nix_minor(nix_version);
+	return minor < 35 || minor > 89;
+}
+
+void
+store_daemon_set_barrier(struct store *s, enum store_barrier mode)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	d->barrier_mode = mode;
+	d->barrier = store_daemon_needs_barrier(mode, 0, NULL);
 }
 
 int

@@ -30,4 +30,14 @@ struct store *store_daemon_open(struct transport *t, const char *name,
 int	store_daemon_reconnect(struct store *, const struct transport_target *,
 	    long window_ms);
 
+/* Sets --barrier (default STORE_BARRIER_AUTO). */
+void	store_daemon_set_barrier(struct store *, enum store_barrier);
+
+/*
+ * Whether a daemon that offered protocol version offered and reported
+ * nix_version (NULL: it sends none) needs the barrier under mode.
+ */
+int	store_daemon_needs_barrier(enum store_barrier mode, unsigned offered,
+	    const char *nix_version);
+
 #endif

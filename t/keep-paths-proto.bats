@@ -56,7 +56,7 @@ session() {
 	tx_part "$dir/b2_addtemproot_missing.txt" ops
 	tx_request 11 "$V2"
 	tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
-	tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+	[ "${NO_BARRIER:-}" ] || tx_part "$dir/d1_collectgarbage_returndead.txt" ops
 	tx_part "$dir/c_queryvalidpaths.txt" ops
 }
 
@@ -65,7 +65,7 @@ session() {
 run_session() {
 	replay_start "$1"
 	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" \
-	    "$V1" "$MISSING" "$V2"
+	    ${KP_OPTS[@]+"${KP_OPTS[@]}"} "$V1" "$MISSING" "$V2"
 	kp_reply; assert_equal "$reply" "ok $V1"
 	kp_reply; assert_equal "$reply" "missing $MISSING"
 	kp_reply; assert_equal "$reply" "ok $V2"
@@ -135,6 +135,61 @@ run_session() {
 		    >"$BATS_TEST_TMPDIR/script"
 		run_session "$BATS_TEST_TMPDIR/script"
 	done
+}
+
+# --barrier: a daemon reporting Nix 2.35 or later at protocol 1.38 needs
+# no barrier (its collector re-checks temp roots before each deletion);
+# Lix (2.90 and up, protocol 1.35) and everything unknown keep it.  The
+# replay holds keep-paths to the exact bytes: a barrier sent or left out
+# where the script says otherwise fails it.  The version strings are
+# derived from the 2.24.15 recording: no Nix 2.35 is packaged yet.
+barrier_session() {	# VERSION_WORD NIX_VERSION [OPTION...]
+	local word=$1 version=$2
+	shift 2
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.38 | tx_version daemon "$word" |
+	    tx_nix_version "$version" >"$BATS_TEST_TMPDIR/script"
+	KP_OPTS=("$@")
+	run_session "$BATS_TEST_TMPDIR/script"
+	KP_OPTS=()
+}
+
+@test "--barrier=auto: no barrier for Nix 2.35.0 at 1.38 (derived version string)" {
+	NO_BARRIER=1 barrier_session 0x126 2.35.0
+	NO_BARRIER=1 barrier_session 0x126 2.36.1pre20270101_0123abc
+	NO_BARRIER=1 barrier_session 0x127 2.89.0 --barrier=auto
+}
+
+@test "--barrier=auto keeps the barrier for Nix 2.34, Lix and unknown versions" {
+	barrier_session 0x126 2.34.8
+	barrier_session 0x126 2.93.0	# Lix's numbering, were it at 1.38
+	barrier_session 0x126 3.11.2
+	barrier_session 0x126 2.
+	barrier_session 0x126 "nix (Determinate Nix 3.11.2) 2.31.2"
+	barrier_session 0x126 "$(printf '2.35.%070d' 0)"	# too long to trust
+	# 2.35 at 1.37: no such Nix, so the barrier stays.
+	session nix-2.24.15 v1.37 | tx_version client 0x126 |
+	    tx_version daemon 0x125 | tx_nix_version 2.35.0 \
+	    >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "1.35 with a Lix version string keeps the barrier (derived)" {
+	fixtures nix-2.24.15
+	session nix-2.24.15 v1.35 | tx_version client 0x126 |
+	    tx_version daemon 0x123 | tx_nix_version 2.93.0 \
+	    >"$BATS_TEST_TMPDIR/script"
+	run_session "$BATS_TEST_TMPDIR/script"
+}
+
+@test "--barrier=always and --barrier=never override what the daemon says" {
+	barrier_session 0x126 2.35.0 --barrier=always
+	NO_BARRIER=1 barrier_session 0x126 2.24.15 --barrier=never
+}
+
+@test "--barrier takes always, auto or never only" {
+	run -64 --separate-stderr "$KEEP_PATHS" --barrier=sometimes </dev/null
+	assert_equal "$stderr" "keep-paths: --barrier sometimes: not always, auto or never"
 }
 
 # The client's hello, then the daemon's magic with version word $1.

@@ -85,3 +85,15 @@ replay_finish() {
 		return 1
 	fi
 }
+
+# tx_nix_version VERSION: replaces the nixVersion string the daemon sends
+# in the handshake (1.33+); reads and writes a script.
+tx_nix_version() {
+	awk -v enc="$(wire_string "$1")" -v v="$1" '
+		/# daemon nixVersion: string length/ {
+			print "> " enc " # daemon nixVersion = '\''" v "'\'' (derived)"
+			next
+		}
+		/# daemon nixVersion: (string bytes|padding)/ { next }
+		{ print }'
+}
