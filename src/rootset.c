@@ -70,15 +70,19 @@ rootset_add(struct rootset *set, const char *path)
 	unsigned hash = path_hash(path);
 	size_t len = strlen(path), i;
 
-	if (set->n > 0 && (r = set->slot[slot_of(set, path, hash)]) != NULL)
-		return r;
-	if ((set->n + 1) * 4 > set->nslots * 3 && grow(set) == -1)
+	if (set->nslots == 0 && grow(set) == -1)
 		return NULL;
+	if ((r = set->slot[i = slot_of(set, path, hash)]) != NULL)
+		return r;
+	if ((set->n + 1) * 4 > set->nslots * 3) {
+		if (grow(set) == -1)
+			return NULL;
+		i = slot_of(set, path, hash);	/* the table was rebuilt */
+	}
 	if ((r = calloc(1, sizeof(*r) + len + 1)) == NULL)
 		return NULL;
 	memcpy(r->path, path, len + 1);
 	r->hash = hash;
-	i = slot_of(set, path, hash);
 	set->slot[i] = r;
 	set->n++;
 	r->next = set->all;
@@ -197,5 +201,7 @@ rootset_free(struct rootset *set)
 		root_free(r);
 	}
 	free(set->slot);
-	memset(set, 0, sizeof(*set));
+	set->slot = NULL;
+	set->nslots = set->n = 0;
+	set->all = NULL;
 }

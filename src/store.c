@@ -360,8 +360,9 @@ open_daemon(const struct store_choice *c, const char *storedir,
 		return NULL;
 	if (transport_open(&t, &target, err, errlen) == 0 &&
 	    (s = store_daemon_open(&t, c->where, storedir, err,
-	    errlen)) != NULL && (store_daemon_set_barrier(s, c->barrier),
-	    reconnect_ms > 0) &&
+	    errlen)) != NULL)
+		store_daemon_set_barrier(s, c->barrier);
+	if (s != NULL && reconnect_ms > 0 &&
 	    store_daemon_reconnect(s, &target, reconnect_ms) == -1) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		s->ops->close(s);

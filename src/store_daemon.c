@@ -181,8 +181,6 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	}
 	*status = STORE_BUSY;
 	d->offered = (unsigned)v;
-	d->barrier = store_daemon_needs_barrier(d->barrier_mode, d->offered,
-	    NULL);
 	d->version = v < WP_CLIENT_VERSION ? (unsigned)v : WP_CLIENT_VERSION;
 	snprintf(probe, sizeof(probe), "%s/%s", d->storedir, PROBE_NAME);
 	if (wp_put_hello_rest(&d->out, d->version) == -1 ||
@@ -199,7 +197,7 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 static int
 parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 {
-	const char *s;
+	const char *s, *known = NULL;
 	char nix_version[64];
 	size_t len;
 	uint64_t trust;
@@ -214,10 +212,12 @@ parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 		if (len < sizeof(nix_version)) {
 			memcpy(nix_version, s, len);
 			nix_version[len] = '\0';
-			d->barrier = store_daemon_needs_barrier(
-			    d->barrier_mode, d->offered, nix_version);
+			known = nix_version;
 		}
 	}
+	/* Every connection decides anew: a reconnect may meet an upgrade. */
+	d->barrier = store_daemon_needs_barrier(d->barrier_mode, d->offered,
+	    known);
 	if (WP_MINOR(d->version) >= 35 &&
 	    (rc = wp_get_u64(r, &trust)) != WP_OK)
 		return rc;
@@ -787,7 +787,7 @@ store_daemon_open(struct transport *t, const char *name,
 	}
 	d->store.ops = &daemon_ops;
 	d->t = *t;
-	d->barrier = 1;
+	d->barrier = 1;		/* until the handshake says otherwise */
 	if ((d->storedir = strdup(storedir)) == NULL ||
 	    (d->name = strdup(name)) == NULL ||
 	    wp_put_hello(&d->out) == -1 ||
@@ -836,7 +836,6 @@ store_daemon_set_barrier(struct store *s, enum store_barrier mode)
 	struct store_daemon *d = (struct store_daemon *)s;
 
 	d->barrier_mode = mode;
-	d->barrier = store_daemon_needs_barrier(mode, 0, NULL);
 }
 
 int

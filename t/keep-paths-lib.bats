@@ -115,6 +115,15 @@ status 3"
 	kp_gc_until_gone "$p"
 }
 
+@test "with-kept-paths passes --store-timeout and --barrier with their values, not as paths" {
+	p=$(kp_add timed)
+	lib_script 'with-kept-paths --store-timeout 30s --barrier always \
+	    --store daemon "$1" -- echo ran' _ "$p"
+	assert_success
+	assert_output "ran"
+	assert_equal "$stderr" ""
+}
+
 @test "with-kept-paths: 65 without running the command if a path is not held; 64 for usage" {
 	absent="$NIX_STORE_DIR/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-absent"
 	lib_script 'with-kept-paths "$1" -- echo ran' _ "$absent"
