@@ -23,9 +23,7 @@
 #include "loop.h"
 #include "relay.h"
 #include "request.h"
-#include "store.h"
-#include "store_gcroots.h"
-#include "store_multi.h"
+#include "store_open.h"
 #include "xio.h"
 
 struct options {
@@ -275,37 +273,24 @@ check_capture_options(const struct options *o)
 		errx(KP_EXIT_USAGE, "--capture: one --store only");
 }
 
-/* "local", "local?...", or a chroot store's /DIR. */
-static int
-is_local_uri(const char *uri)
-{
-	return uri != NULL && (*uri == '/' || strcmp(uri, "local") == 0 ||
-	    strncmp(uri, "local?", 6) == 0);
-}
-
 /*
  * Where capture mode's clients go: the daemon's socket; for a local store,
  * a "nix-daemon --stdio" of their own on that store.  Exits for a store
  * that cannot be captured.
  */
 static void
-capture_upstream(const struct options *o, const struct store_choice *c,
-    struct transport_target *t)
+capture_upstream(const struct store_choice *c, struct transport_target *t)
 {
 	char *argv[] = { "nix-daemon", "--stdio", "--option", "store", NULL,
 	    NULL };
-	const char *uri = o->stores[0], *remote = getenv("NIX_REMOTE");
 
 	if (c->kind == STORE_KIND_SSH)
 		errx(KP_EXIT_USAGE, "--capture: %s: ssh-ng stores are not "
 		    "captured (a command's Nix reaches them by itself)",
 		    c->where);
-	if (c->kind == STORE_KIND_LOCAL) {
-		/* "auto" and "gcroots" chose local as Nix's "auto" would. */
-		if (!is_local_uri(uri))
-			uri = is_local_uri(remote) ? remote : "local";
-		argv[4] = (char *)uri;
-	}
+	/* The URI chosen from: "auto" and "gcroots" resolved. */
+	if (c->kind == STORE_KIND_LOCAL)
+		argv[4] = (char *)c->uri;
 	if (transport_target_set(t, c->kind == STORE_KIND_DAEMON ? c->where :
 	    NULL, argv) == -1)
 		err(KP_EXIT_OSERR, NULL);
@@ -325,7 +310,7 @@ open_relay(const struct options *o, const struct store_choice *c,
 	struct relay *relay;
 	char msg[1024];
 
-	capture_upstream(o, c, &up);
+	capture_upstream(c, &up);
 	relay = relay_open(storedir, &up, o->verbose, msg, sizeof(msg));
 	transport_target_free(&up);
 	if (relay == NULL) {
@@ -399,54 +384,23 @@ choose_stores(struct options *o, const struct settings *s,
 	return o->nstores;
 }
 
-/*
- * Opens one chosen store, with its session directory if it is gcroots.
- * Returns the store, or NULL with a message in msg and the exit status
- * in *status.
- */
-static struct store *
-open_store(const struct store_choice *c, const char *storedir,
-    const struct settings *s, int verbose, char *msg, size_t msglen,
-    int *status)
-{
-	struct store *store;
-
-	if ((store = store_open(c, storedir, s->reconnect ?
-	    s->connect_timeout * 1000 : 0, msg, msglen, status)) == NULL ||
-	    !c->gcroots)
-		return store;
-	*status = KP_EXIT_UNREACHABLE;
-	if ((store = store_gcroots_open(store, c->sessions, s->sweep_min_age,
-	    verbose, msg, msglen)) == NULL)
-		return NULL;
-	/* Our children's sweeps must never take our session. */
-	if (setenv("KEEP_PATHS_SESSION", store_gcroots_session(store), 1) == -1)
-		err(KP_EXIT_OSERR, NULL);
-	return store;
-}
-
-/* Opens every store; several become one that roots on each.  Exits if
- * any cannot be opened, having closed the others. */
+/* Opens every store; exits if any cannot be opened. */
 static struct store *
 open_stores(const struct options *o, const struct store_choice *choices,
     const char *storedir, const struct settings *s)
 {
-	struct store *stores[STORE_MAX], *store;
+	struct store_open_opts so;
+	struct store *store;
 	char msg[STORE_ERROR_MAX];
-	int i, status;
+	int status;
 
-	for (i = 0; i < o->nstores; i++)
-		if ((stores[i] = open_store(&choices[i], storedir, s,
-		    o->verbose, msg, sizeof(msg), &status)) == NULL) {
-			while (i-- > 0)
-				stores[i]->ops->close(stores[i]);
-			errx(status, "%s", msg);
-		}
-	if (o->nstores == 1)
-		return stores[0];
-	if ((store = store_multi_open(stores, (char **)o->stores,
-	    (size_t)o->nstores, msg, sizeof(msg))) == NULL)
-		errx(KP_EXIT_OSERR, "%s", msg);
+	so.reconnect_ms = s->reconnect ? s->connect_timeout * 1000 : 0;
+	so.sweep_min_age = s->sweep_min_age;
+	so.verbose = o->verbose;
+	if ((store = store_open_all(choices, (char *const *)o->stores,
+	    (size_t)o->nstores, storedir, &so, msg, sizeof(msg),
+	    &status)) == NULL)
+		errx(status, "%s", msg);
 	return store;
 }
 

@@ -70,7 +70,7 @@ struct store_ops {
 	 * REQUEST_DROP) name; each gets REPLY_DROPPED once its root is
 	 * released, or an error (not held, or the store cannot release one
 	 * root).  The roots that stay are never left unregistered.  Returns
-	 * as submit() does.  A daemon connection has none: store_open()
+	 * as submit() does.  A daemon connection has none: store_open_all()
 	 * wraps it in store_renew, which drops by replacing it.
 	 */
 	int	(*drop)(struct store *, struct batch *);
@@ -78,12 +78,6 @@ struct store_ops {
 	size_t	(*roots)(struct store *);
 	/* Releases every root and frees the store. */
 	void	(*close)(struct store *);
-};
-
-enum store_kind {
-	STORE_KIND_DAEMON,	/* a nix-daemon over its unix socket */
-	STORE_KIND_LOCAL,	/* the store's own temp-roots file */
-	STORE_KIND_SSH,		/* a nix-daemon --stdio over ssh */
 };
 
 /*
@@ -98,40 +92,6 @@ enum store_barrier {
 	STORE_BARRIER_ALWAYS,
 	STORE_BARRIER_NEVER,
 };
-
-/* Which back end a store URI names, where it is, and why. */
-struct store_choice {
-	enum store_kind	 kind;
-	char		 where[1024];	/* the socket, the state dir, or the
-					   ssh-ng:// URI */
-	char		 why[1200];	/* for --print-store and -v */
-	int		 gcroots;	/* also durable session roots */
-	enum store_barrier barrier;	/* daemon back ends: --barrier */
-	char		 sessions[1024]; /* their sessions root */
-};
-
-/*
- * Chooses the back end for uri ("auto", "daemon", "unix://PATH", "local",
- * "local?root=DIR&state=DIR", a chroot store's DIR, or
- * "ssh-ng://[USER@]HOST[:PORT][?PARAMS]"), as Nix does;
- * "auto" reads NIX_REMOTE and NIX_STATE_DIR.  "gcroots" and
- * "gcroots?dir=DIR" choose as "auto" does, with durable session roots on
- * top.  Returns 0, or -1 with a message in err.
- */
-int	store_choose(const char *uri, struct store_choice *, char *err,
-	    size_t errlen);
-
-/*
- * Opens the chosen store for store paths under storedir.  A daemon store
- * (socket or ssh) with reconnect_ms > 0 reconnects when its connection
- * drops, trying for that long (--reconnect).  Returns the store, or NULL
- * with a message in err and an exit status in *status.
- */
-struct store *store_open(const struct store_choice *, const char *storedir,
-	    long reconnect_ms, char *err, size_t errlen, int *status);
-
-/* One line: the back end, where, why, and for ssh-ng the command. */
-void	store_choice_print(FILE *, const struct store_choice *);
 
 /* The store's wakeup time, or -1: none, or no store (NULL). */
 long	store_wakeup(struct store *);
@@ -155,7 +115,7 @@ int	store_refuse_drop(struct store *, struct batch *, const char *why);
 int	store_fail(struct store *, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* The store directory from the environment, as Nix reads it.  New string. */
-char	*store_dir_from_env(void);
+/* store_fail for ENOMEM: STORE_SYSTEM. */
+int	store_oom(struct store *);
 
 #endif

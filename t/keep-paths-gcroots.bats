@@ -38,6 +38,21 @@ sessions() {
 	assert_equal "$stderr" "keep-paths: NIX_REMOTE=gcroots: not a Nix store"
 }
 
+@test "gcroots: the session links go where the chosen local store's collector looks" {
+	user=$(id -un)
+	# A chroot store's collector scans ROOT/nix/var/nix/gcroots, not ours.
+	NIX_REMOTE=$BATS_TEST_TMPDIR/chroot run -0 "$KEEP_PATHS" --store gcroots --print-store
+	assert_output "gcroots $BATS_TEST_TMPDIR/chroot/nix/var/nix/gcroots/per-user/$user/keep-paths over local $BATS_TEST_TMPDIR/chroot/nix/var/nix (NIX_REMOTE=$BATS_TEST_TMPDIR/chroot)"
+	conf="$BATS_TEST_TMPDIR/etc"
+	mkdir -p "$conf"
+	printf 'store = local?state=%s/st\n' "$BATS_TEST_TMPDIR" >"$conf/nix.conf"
+	NIX_CONF_DIR=$conf run -0 "$KEEP_PATHS" --store gcroots --print-store
+	assert_output "gcroots $BATS_TEST_TMPDIR/st/gcroots/per-user/$user/keep-paths over local $BATS_TEST_TMPDIR/st (store = local?state=$BATS_TEST_TMPDIR/st in $conf/nix.conf)"
+	printf 'store = gcroots\n' >"$conf/nix.conf"
+	NIX_CONF_DIR=$conf run -64 --separate-stderr "$KEEP_PATHS" --store gcroots --print-store
+	assert_equal "$stderr" "keep-paths: store = gcroots in $conf/nix.conf: not a Nix store"
+}
+
 @test "a held path survives the GC, and its session is removed on release" {
 	kp_hold_fresh held --store gcroots
 	run find "$(sessions)" -mindepth 2 -type l

@@ -30,6 +30,67 @@ load helpers
 	assert_equal "$stderr" "keep-paths: s3://bucket: unsupported store (use auto, daemon, unix:///path/to/socket, local, local?root=/DIR, /DIR, ssh-ng://[USER@]HOST[:PORT] or gcroots)"
 }
 
+@test "a store path or URI too long for keep-paths: a usage error naming it, never a truncated path" {
+	long=/$(printf 'd%.0s' $(seq 1100))
+	run -64 --separate-stderr "$KEEP_PATHS" --print-store --store "local?state=$long"
+	assert_equal "$stderr" "keep-paths: --store local?state=${long:0:52}...: the URI is longer than 1023 bytes"
+	assert_output ""
+	# A root that fits, whose state directory does not (ROOT/nix/var/nix).
+	root=${long:0:1012}
+	run -64 --separate-stderr "$KEEP_PATHS" --print-store --store "local?root=$root"
+	assert_equal "$stderr" "keep-paths: --store local?root=${root:0:53}...: the state directory is longer than 1023 bytes"
+	NIX_STATE_DIR=$long run -64 --separate-stderr "$KEEP_PATHS" --print-store --store daemon
+	assert_equal "$stderr" "keep-paths: NIX_STATE_DIR=${long:0:64}...: its daemon socket is longer than 1023 bytes"
+	# gcroots would have made (mkdir -p) a cut-off directory.
+	cd "$BATS_TEST_TMPDIR"
+	run -64 --separate-stderr "$KEEP_PATHS" --store "gcroots?dir=$BATS_TEST_TMPDIR$long" -- true
+	[[ "$stderr" == "keep-paths: --store gcroots?dir=/"*"...: the sessions directory is longer than 1023 bytes" ]]
+	run -0 find "$BATS_TEST_TMPDIR" -name 'ddd*'
+	assert_output ""
+}
+
+# The store Nix's own clients would use: nix show-config's "store".
+nix_store_setting() {
+	{ nix --extra-experimental-features nix-command config show store 2>/dev/null ||
+	    nix --extra-experimental-features nix-command show-config 2>/dev/null |
+	    sed -n 's/^store = //p'; } | head -n 1
+}
+
+@test "auto is what Nix's clients use: nix.conf's store, then NIX_REMOTE (checked against nix itself)" {
+	conf="$BATS_TEST_TMPDIR/etc"
+	mkdir -p "$conf" "$XDG_CONFIG_HOME/nix"
+	cp "$NIX_CONF_DIR/nix.conf" "$conf/"
+	printf 'store = unix://%s # the test daemon\n' "$KP_SOCKET" >>"$conf/nix.conf"
+	NIX_CONF_DIR=$conf NIX_REMOTE=local run -0 "$KEEP_PATHS" --print-store
+	assert_output "daemon $KP_SOCKET (store = unix://$KP_SOCKET in $conf/nix.conf)"
+	# Nix agrees: the file beats NIX_REMOTE.
+	NIX_CONF_DIR=$conf NIX_REMOTE=local run -0 nix_store_setting
+	assert_output "unix://$KP_SOCKET"
+	# The user's file beats the system's; NIX_CONFIG beats both.
+	printf 'include more.conf\n' >"$XDG_CONFIG_HOME/nix/nix.conf"
+	printf 'store = local?state=%s/user\n' "$BATS_TEST_TMPDIR" >"$XDG_CONFIG_HOME/nix/more.conf"
+	NIX_CONF_DIR=$conf run -0 "$KEEP_PATHS" --print-store
+	assert_output "local $BATS_TEST_TMPDIR/user (store = local?state=$BATS_TEST_TMPDIR/user in $XDG_CONFIG_HOME/nix/more.conf)"
+	NIX_CONF_DIR=$conf run -0 nix_store_setting
+	assert_output --partial "$BATS_TEST_TMPDIR/user"
+	NIX_CONF_DIR=$conf NIX_CONFIG="store = daemon" run -0 "$KEEP_PATHS" --print-store
+	assert_output --partial "(store = daemon in NIX_CONFIG)"
+	rm "$XDG_CONFIG_HOME/nix/nix.conf" "$XDG_CONFIG_HOME/nix/more.conf"
+	# And the choice is used: the root is the test daemon's.
+	p=$(kp_add from-nix-conf)
+	NIX_CONF_DIR=$conf kp_start "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_gc
+	assert [ -e "$p" ]
+	kp_stop
+	kp_gc_until_gone "$p"
+	# An include loop is an error, not a hang.
+	printf 'include nix.conf\n' >"$conf/nix.conf"
+	NIX_CONF_DIR=$conf run -64 --separate-stderr "$KEEP_PATHS" --print-store
+	assert_equal "$stderr" "keep-paths: $conf/nix.conf: included 17 levels deep (an include loop?)"
+}
+
 @test "a daemon serving another store directory is refused before any root" {
 	stdin_open
 	NIX_STORE_DIR=/other/store run -69 --separate-stderr "$KEEP_PATHS" \
