@@ -120,6 +120,10 @@ kp_stop() {
 	return "$rc"
 }
 
+# keep-paths' options that take a value as the next word, as its --help
+# lists them (a test checks that this, --help and the completions agree).
+KP_VALUE_OPTIONS="--barrier --config --connect-timeout --fd --store --store-timeout"
+
 # with-kept-paths [OPTION...] PATH... -- COMMAND [ARG...]: runs COMMAND
 # (a program or a shell function) with every PATH held, and releases them
 # when it returns.  Returns COMMAND's status; 65 without running it if a
@@ -127,12 +131,13 @@ kp_stop() {
 with-kept-paths() {
 	local opts=() paths=() rc=0 stop=0
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		case $1 in
-		--store | --config | --connect-timeout | --store-timeout | \
-		    --barrier | --fd)
+		case " $KP_VALUE_OPTIONS " in
+		*" $1 "*)
 			opts+=("$1" "${2:-}"); shift ;;
-		-*)	opts+=("$1") ;;
-		*)	paths+=("$1") ;;
+		*)	case $1 in
+			-*)	opts+=("$1") ;;
+			*)	paths+=("$1") ;;
+			esac ;;
 		esac
 		shift
 	done

@@ -114,6 +114,26 @@ bool_value(struct parse_state *ps, const char *key, const char *value,
 	return 0;
 }
 
+/*
+ * "reconnect": yes (the default window), no, or the window itself.
+ * Returns 1, or 0 with the reason.
+ */
+static int
+reconnect_value(struct parse_state *ps, const char *value, long *out)
+{
+	int on;
+
+	if ((*out = conf_parse_timeout(value)) != -1)
+		return 1;
+	if (conf_parse_bool(value, &on) == 0) {
+		*out = on ? CONF_RECONNECT : 0;
+		return 1;
+	}
+	snprintf(ps->why, sizeof(ps->why), "reconnect: '%s' is not yes, no "
+	    "or a duration from 1s to 1d", value);
+	return 0;
+}
+
 /* inih calls this per key; it returns nonzero on success. */
 static int
 conf_handler(void *user, const char *section, const char *key,
@@ -143,7 +163,7 @@ conf_handler(void *user, const char *section, const char *key,
 	else if (strcmp(key, "store-timeout") == 0)
 		return timeout_value(ps, key, value, &s->store_timeout);
 	else if (strcmp(key, "reconnect") == 0)
-		return bool_value(ps, key, value, &s->reconnect);
+		return reconnect_value(ps, value, &s->reconnect);
 	else if (strcmp(key, "quiet") == 0)
 		return bool_value(ps, key, value, &s->quiet);
 	else {
@@ -159,7 +179,7 @@ conf_defaults(struct settings *s)
 	s->quiet = 0;
 	s->connect_timeout = CONF_CONNECT_TIMEOUT;
 	s->store_timeout = 0;
-	s->reconnect = 0;
+	s->reconnect = CONF_RECONNECT;
 	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }

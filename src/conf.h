@@ -15,12 +15,16 @@ struct settings {
 	int	 quiet;		/* "quiet": leave out "ok" replies */
 	long	 connect_timeout; /* "connect-timeout", in seconds */
 	long	 store_timeout;	/* "store-timeout", in seconds; 0: none */
-	int	 reconnect;	/* "reconnect": to a daemon that went away */
+	long	 reconnect;	/* "reconnect": seconds to reconnect to a
+				   daemon in; 0: the session ends */
 	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
 };
 
 /* Default connect-timeout: for the store's handshake, ssh's included. */
 #define CONF_CONNECT_TIMEOUT	30
+
+/* Default reconnect window: a daemon restart takes a few seconds. */
+#define CONF_RECONNECT		30
 
 /* Default [sweep] min-age: a session is made locked, so this only guards
  * against owners that do not follow the layout. */

@@ -33,7 +33,7 @@ struct options {
 	long		 store_timeout;	/* seconds; -1: from the config */
 	const char	*config;	/* --config FILE */
 	int		 quiet;		/* -1: from the config */
-	int		 reconnect;	/* -1: from the config */
+	long		 reconnect;	/* seconds, 0: off; -1: the config's */
 	enum store_barrier barrier;	/* --barrier */
 	int		 verbose;
 	int		 print_store;
@@ -54,8 +54,8 @@ usage(int status)
 
 	fprintf(f,
 "usage: %s [-hqvV] [--config FILE] [--connect-timeout TIME] [--fd N]\n"
-"                  [--barrier WHEN] [--reconnect] [--store STORE ...]\n"
-"                  [--store-timeout TIME]\n"
+"                  [--barrier WHEN] [--no-reconnect | --reconnect[=TIME]]\n"
+"                  [--store STORE ...] [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
 "       %s --capture [-v] [--print-roots | --json] [--store STORE]\n"
 "                  [PATH ...] (--hold | -- COMMAND [ARG ...])\n"
@@ -92,9 +92,12 @@ usage(int status)
 "      --connect-timeout TIME\n"
 "                       how long the store may take to answer at the\n"
 "                       start, ssh's login included: 30s, 2m (default 30s)\n"
-"      --reconnect      when a daemon connection drops, connect again (for\n"
-"                       --connect-timeout) and register every root again;\n"
-"                       only roots collected meanwhile are lost\n"
+"      --reconnect[=TIME]\n"
+"                       when a daemon connection drops, connect again,\n"
+"                       trying for TIME (default 30s), and register every\n"
+"                       root again; only roots collected meanwhile are\n"
+"                       lost, each said with \"lost PATH\" (the default)\n"
+"      --no-reconnect   a dropped daemon connection ends the session: \"lost\"\n"
 "      --store-timeout TIME\n"
 "                       end the session if the store stays silent this long\n"
 "                       with requests unanswered (default: no limit; a\n"
@@ -158,7 +161,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "print-roots", no_argument,	   NULL, 'r' },
 		{ "print-store", no_argument,	   NULL, 'P' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "reconnect",	no_argument,	   NULL, 'R' },
+		{ "no-reconnect", no_argument,	   NULL, 'N' },
+		{ "reconnect",	optional_argument, NULL, 'R' },
 		{ "store",	required_argument, NULL, 's' },
 		{ "store-timeout", required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
@@ -209,8 +213,12 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = 1;
 			break;
+		case 'N':
+			o->reconnect = 0;
+			break;
 		case 'R':
-			o->reconnect = 1;
+			o->reconnect = optarg == NULL ? CONF_RECONNECT :
+			    timeout_arg("reconnect", optarg);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -394,7 +402,7 @@ open_stores(const struct options *o, const struct store_choice *choices,
 	char msg[STORE_ERROR_MAX];
 	int status;
 
-	so.reconnect_ms = s->reconnect ? s->connect_timeout * 1000 : 0;
+	so.reconnect_ms = s->reconnect * 1000;
 	so.sweep_min_age = s->sweep_min_age;
 	so.verbose = o->verbose;
 	if ((store = store_open_all(choices, (char *const *)o->stores,

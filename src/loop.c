@@ -130,6 +130,45 @@ store_close(struct loop *l)
 }
 
 /*
+ * "lost PATH" for each path the store knows was collected, else "lost":
+ * all of them are gone.  Of several stores, the line names the one lost.
+ * Returns 0, or -1 if a line could not be queued (ENOMEM).
+ */
+static int
+lost_lines(struct loop *l)
+{
+	const char *p = l->store->lost, *nl, *name = l->store->failed;
+	const char *sep = name != NULL ? " " : "";
+
+	if (name == NULL)
+		name = "";
+	for (; p != NULL && (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if (buf_printf(&l->out, "lost %.*s%s%s\n", (int)(nl - p), p,
+		    sep, name) == -1)
+			return -1;
+	if (l->store->lost == NULL &&
+	    buf_printf(&l->out, "lost%s%s\n", sep, name) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Out of memory for the lost lines: the line a script waits for must
+ * still come.  Once the replies before it are out, "lost" from static
+ * storage, in one write after POLLOUT (it is below PIPE_BUF).
+ */
+static void
+lost_line_static(struct loop *l, int timeout_ms)
+{
+	static const char line[] = "lost\n";
+	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
+
+	if (buf_used(&l->out) == 0 && poll(&pfd, 1, timeout_ms) == 1 &&
+	    (pfd.revents & POLLOUT))
+		(void)xio_write(STDOUT_FILENO, line, sizeof(line) - 1);
+}
+
+/*
  * The store failed.  Roots it held are gone: say so on stdout ("lost") and
  * on stderr.  With a command running, it runs on and the status waits.
  */
@@ -137,7 +176,7 @@ static int
 store_failed(struct loop *l, int status)
 {
 	size_t roots = l->store->ops->roots(l->store);
-	int exitcode;
+	int exitcode, queued;
 
 	switch (status) {
 	case STORE_UNREACHABLE:	exitcode = KP_EXIT_UNREACHABLE; break;
@@ -152,12 +191,10 @@ store_failed(struct loop *l, int status)
 		    roots, roots == 1 ? "" : "s",
 		    roots == 1 ? "it" : "them");
 		if (l->cfg->command == NULL) {
-			if (l->store->failed != NULL)
-				buf_printf(&l->out, "lost %s\n",
-				    l->store->failed);
-			else
-				buf_printf(&l->out, "lost\n");
+			queued = lost_lines(l) == 0;
 			flush_replies(l, FINAL_FLUSH_MS);
+			if (!queued)
+				lost_line_static(l, FINAL_FLUSH_MS);
 		}
 	}
 	store_close(l);

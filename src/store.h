@@ -37,6 +37,9 @@ struct store {
 	char			 error[STORE_ERROR_MAX]; /* set on failure */
 	const char		*failed; /* of several stores, the one that
 					    failed; NULL if only one */
+	const char		*lost;	/* on failure: the paths known to be
+					   collected, one per line; NULL:
+					   every root is gone */
 };
 
 struct store_ops {
@@ -74,6 +77,14 @@ struct store_ops {
 	 * wraps it in store_renew, which drops by replacing it.
 	 */
 	int	(*drop)(struct store *, struct batch *);
+	/*
+	 * Optional: starts releasing every root without blocking (the
+	 * worker hangs up as it exits).  From then on pollfd, wakeup and
+	 * handle drive it, and handle returns STORE_DONE once the roots are
+	 * released or the wait for it gave up; close() then waits no more.
+	 * Returns as handle() does.
+	 */
+	int	(*release)(struct store *);
 	/* Roots registered, or perhaps registered: what a drop would lose. */
 	size_t	(*roots)(struct store *);
 	/* Releases every root and frees the store. */

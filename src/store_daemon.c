@@ -97,8 +97,13 @@ struct store_daemon {
 	size_t		 nheld;		/* acknowledged */
 	size_t		 nsent;		/* sent, not yet acknowledged */
 	char		*root_error;	/* the last AddTempRoot refusal */
+	char		*lost;		/* store.lost: collected in a gap */
 	struct batch	*batch;		/* in flight, or NULL */
 	int		 ready;
+	int		 releasing;	/* release(): closing, the roots go */
+	int		 ending;	/* the connection ended: awaiting the
+					   child, for its status */
+	char		 end_why[256];	/* why it ended; "": end of file */
 	/* --reconnect */
 	struct transport_target target;	/* socket or argv; none: off */
 	long		 window_ms;	/* to reconnect in, from the drop */
@@ -464,6 +469,36 @@ queue_recheck(struct store_daemon *d)
 	return n == 0 ? finish_reconnect(d) : STORE_BUSY;
 }
 
+/* An acked root that a recheck found gone: collected in the gap. */
+static int
+collected(const struct store_daemon *d, const struct root *r)
+{
+	return r->acked && (!r->held || r->valid != d->roots.gen);
+}
+
+/*
+ * The session ends: the roots collected in the gap, one per line, become
+ * store.lost, for a "lost PATH" line each.
+ */
+static int
+fail_collected(struct store_daemon *d, size_t lost, size_t len,
+    const struct root *first)
+{
+	struct root *r;
+	char *p;
+
+	if ((d->lost = p = malloc(len + 1)) != NULL) {
+		for (r = d->roots.all; r != NULL; r = r->next)
+			if (collected(d, r))
+				p += sprintf(p, "%s\n", r->path);
+		d->store.lost = d->lost;
+	}
+	return store_fail(&d->store, STORE_CLOSED, "%s: reconnected, "
+	    "but %zu root%s acked before had been collected meanwhile, "
+	    "%s among them", d->name, lost, lost == 1 ? "" : "s",
+	    first->path);
+}
+
 /*
  * The roots are registered again and checked: those acked "ok" that are
  * no longer valid were collected while no connection held them.
@@ -473,20 +508,18 @@ finish_reconnect(struct store_daemon *d)
 {
 	struct root *r, *first = NULL;
 	struct batch *b = d->batch;
-	size_t lost = 0, held = 0;
+	size_t lost = 0, held = 0, len = 0;
 
 	for (r = d->roots.all; r != NULL; r = r->next) {
 		held += r->held;
-		if (r->acked && (!r->held || r->valid != d->roots.gen)) {
+		if (collected(d, r)) {
 			lost++;
+			len += strlen(r->path) + 1;
 			first = first != NULL ? first : r;
 		}
 	}
 	if (lost > 0)
-		return store_fail(&d->store, STORE_CLOSED, "%s: reconnected, "
-		    "but %zu root%s acked before had been collected meanwhile, "
-		    "%s among them", d->name, lost, lost == 1 ? "" : "s",
-		    first->path);
+		return fail_collected(d, lost, len, first);
 	warnx("%s: reconnected; %zu root%s held again", d->name, held,
 	    held == 1 ? "" : "s");
 	d->reconnecting = d->rechecking = 0;
@@ -572,17 +605,21 @@ parse_input(struct store_daemon *d)
 }
 
 /*
- * The connection ended; why is an errno text, or NULL at end of file.
- * With ssh at the other end, its exit status says more than either.
+ * The connection has ended and any child is reaped: reconnect, or fail.
+ * With ssh at the other end, its exit status says more than an errno or
+ * an end of file, unless it had to be killed.
  */
 static int
-closed(struct store_daemon *d, const char *why)
+ended(struct store_daemon *d)
 {
 	char end[256];
+	const char *why = d->end_why[0] != '\0' ? d->end_why : NULL;
 
-	if (why == NULL || d->t.child != -1)
-		why = transport_end(&d->t, CHILD_EXIT_WAIT_MS, !d->ready, end,
-		    sizeof(end));
+	d->ending = 0;
+	if (d->t.child != -1 && d->t.closing == 1)
+		why = transport_end(&d->t, 0, !d->ready, end, sizeof(end));
+	else if (why == NULL || d->t.child != -1)
+		why = "end of file";
 	if ((d->ready || d->reconnecting) && reconnect_on(d))
 		return start_reconnect(d, why);
 	if (!d->ready)
@@ -591,6 +628,20 @@ closed(struct store_daemon *d, const char *why)
 		    why);
 	return store_fail(&d->store, STORE_CLOSED, "%s: connection to the "
 	    "daemon lost: %s", d->name, why);
+}
+
+/*
+ * The connection ended; why is an errno text, or NULL at end of file.
+ * A child (ssh) gets CHILD_EXIT_WAIT_MS to exit by itself, awaited from
+ * the main poll (daemon_wakeup), never here.
+ */
+static int
+closed(struct store_daemon *d, const char *why)
+{
+	strlcpy(d->end_why, why != NULL ? why : "", sizeof(d->end_why));
+	transport_close_start(&d->t, CHILD_EXIT_WAIT_MS);
+	d->ending = 1;
+	return transport_close_step(&d->t) ? ended(d) : STORE_BUSY;
 }
 
 /*
@@ -619,7 +670,9 @@ daemon_pollfd(struct store *s, struct pollfd *pfd)
 	struct store_daemon *d = (struct store_daemon *)s;
 
 	pfd->fd = d->t.fd;
-	pfd->events = POLLIN | (buf_used(&d->out) > 0 ? POLLOUT : 0);
+	pfd->events = POLLIN;
+	if (!d->releasing && !d->ending && buf_used(&d->out) > 0)
+		pfd->events |= POLLOUT;
 	return 1;
 }
 
@@ -633,6 +686,8 @@ daemon_wakeup(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
 
+	if (d->releasing || d->ending)
+		return transport_close_wakeup(&d->t);
 	if (!d->reconnecting || d->rechecking)
 		return -1;
 	return d->t.fd == -1 ? d->retry_at : d->give_up_at;
@@ -646,6 +701,10 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 	ssize_t n;
 	int status;
 
+	if (d->releasing)
+		return transport_close_step(&d->t) ? STORE_DONE : STORE_BUSY;
+	if (d->ending)
+		return transport_close_step(&d->t) ? ended(d) : STORE_BUSY;
 	if (d->t.fd == -1)
 		return d->reconnecting ? try_reconnect(d) : STORE_BUSY;
 	if (d->reconnecting && !d->rechecking &&
@@ -748,17 +807,36 @@ daemon_roots(struct store *s)
  * this session's roots.  A worker stuck behind a running collection is
  * not waited for beyond HANGUP_WAIT_MS.
  */
+/* Starts releasing, as close does, but without waiting: see store.h. */
+static int
+daemon_release(struct store *s)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+
+	d->releasing = 1;
+	if (d->ending || d->t.fd == -1) {
+		/* Nothing to hang up: only a child may be left. */
+		d->ending = 0;
+		d->t.closing = d->t.closing ? d->t.closing : 1;
+	} else
+		transport_close_start(&d->t, HANGUP_WAIT_MS);
+	return transport_close_step(&d->t) ? STORE_DONE : STORE_BUSY;
+}
+
 static void
 daemon_close(struct store *s)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	transport_close(&d->t, HANGUP_WAIT_MS);
+
+	/* A release under way has waited already: its child goes now. */
+	transport_close(&d->t, d->releasing ? 0 : HANGUP_WAIT_MS);
 	transport_target_free(&d->target);
 	rootset_free(&d->roots);
 	buf_free(&d->in);
 	buf_free(&d->out);
 	free(d->expect);
 	free(d->root_error);
+	free(d->lost);
 	free(d->storedir);
 	free(d->name);
 	free(d);
@@ -771,6 +849,7 @@ static const struct store_ops daemon_ops = {
 	.ready = daemon_ready,
 	.submit = daemon_submit,
 	.roots = daemon_roots,
+	.release = daemon_release,
 	.close = daemon_close,
 };
 

@@ -42,6 +42,7 @@ inner_failed(struct store_multi *m, size_t i, int status)
 
 	m->failed = (int)i;
 	m->store.failed = m->label[i];
+	m->store.lost = m->inner[i]->lost;
 	if (strncmp(error, m->label[i], len) == 0 && error[len] == ':')
 		return store_fail(&m->store, status, "%s", error);
 	return store_fail(&m->store, status, "%s: %s", m->label[i], error);

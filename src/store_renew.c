@@ -8,8 +8,9 @@
  *	root to it as REQUEST_KEEP: registered, with no barrier, since the
  *	old connection holds them meanwhile: a collection running now read
  *	them from its file, and any later one reads them from the new one;
- *	closes the old connection, whose worker hangs up as it exits and so
- *	no longer holds the dropped roots; then replies "dropped".
+ *	releases the old connection, whose worker hangs up as it exits and
+ *	so no longer holds the dropped roots (awaited from the main poll,
+ *	never blocking it); then replies "dropped".
  * Should the next connection fail, it is closed, the drop requests get
  * error replies and the old connection goes on holding everything.
  */
@@ -28,6 +29,7 @@ struct store_renew {
 	struct store	 store;
 	struct store	*cur;		/* holds the roots */
 	struct store	*next;		/* a drop's new connection, or NULL */
+	struct store	*old;		/* a drop's old one, releasing */
 	store_reopen_fn	 reopen;
 	void		*arg;
 	struct rootset	 held;		/* what cur holds */
@@ -47,8 +49,10 @@ fail_oom(struct store_renew *r)
 static int
 cur_status(struct store_renew *r, int status)
 {
-	if (status != STORE_BUSY && status != STORE_DONE)
+	if (status != STORE_BUSY && status != STORE_DONE) {
 		store_fail(&r->store, status, "%s", r->cur->error);
+		r->store.lost = r->cur->lost;
+	}
 	return status;
 }
 
@@ -93,22 +97,16 @@ drop_abandon(struct store_renew *r, const char *why)
 	return store_refuse_drop(&r->store, b, reason);
 }
 
-/* next holds every root that stays: the old connection can go. */
+/* The old connection has released its roots: the drops are done. */
 static int
-drop_done(struct store_renew *r)
+drop_released(struct store_renew *r)
 {
 	struct batch *b = r->batch;
 	struct root *root;
 	size_t i;
 
-	for (i = 0; i < r->refill.n; i++)
-		if (r->refill.req[i].reply == REPLY_ERROR)
-			return drop_abandon(r, r->refill.req[i].why);
-	batch_free(&r->refill);
-	r->refilling = 0;
-	r->cur->ops->close(r->cur);
-	r->cur = r->next;
-	r->next = NULL;
+	r->old->ops->close(r->old);
+	r->old = NULL;
 	r->batch = NULL;
 	for (i = 0; i < b->n; i++) {
 		if (b->req[i].reply != REPLY_PENDING)
@@ -118,6 +116,30 @@ drop_done(struct store_renew *r)
 			rootset_remove(&r->held, root);
 	}
 	return STORE_DONE;
+}
+
+/*
+ * next holds every root that stays: the old connection can go.  Its
+ * worker's hang-up is awaited from the main poll, so that end of file
+ * from the parent is still honoured meanwhile.
+ */
+static int
+drop_done(struct store_renew *r)
+{
+	size_t i;
+	int status;
+
+	for (i = 0; i < r->refill.n; i++)
+		if (r->refill.req[i].reply == REPLY_ERROR)
+			return drop_abandon(r, r->refill.req[i].why);
+	batch_free(&r->refill);
+	r->refilling = 0;
+	r->old = r->cur;
+	r->cur = r->next;
+	r->next = NULL;
+	if ((status = r->old->ops->release(r->old)) == STORE_BUSY)
+		return STORE_BUSY;
+	return drop_released(r);
 }
 
 /* What next said; once it is ready, the roots that stay go to it. */
@@ -142,8 +164,13 @@ renew_pollfd(struct store *s, struct pollfd *pfd)
 	struct store_renew *r = (struct store_renew *)s;
 
 	r->ncur = r->cur->ops->pollfd(r->cur, pfd);
-	r->nnext = r->next != NULL ?
-	    r->next->ops->pollfd(r->next, pfd + r->ncur) : 0;
+	/* next and old never at once: old is released after next is full. */
+	if (r->next != NULL)
+		r->nnext = r->next->ops->pollfd(r->next, pfd + r->ncur);
+	else if (r->old != NULL)
+		r->nnext = r->old->ops->pollfd(r->old, pfd + r->ncur);
+	else
+		r->nnext = 0;
 	return r->ncur + r->nnext;
 }
 
@@ -152,7 +179,8 @@ renew_wakeup(struct store *s)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	return xio_earliest(store_wakeup(r->cur), store_wakeup(r->next));
+	return xio_earliest(store_wakeup(r->cur), r->next != NULL ?
+	    store_wakeup(r->next) : store_wakeup(r->old));
 }
 
 static int
@@ -172,6 +200,9 @@ renew_handle(struct store *s, const struct pollfd *pfd)
 	if (r->next != NULL && store_due(r->next, pfd + r->ncur, r->nnext))
 		return next_status(r, r->next->ops->handle(r->next,
 		    pfd + r->ncur));
+	if (r->old != NULL && store_due(r->old, pfd + r->ncur, r->nnext) &&
+	    r->old->ops->handle(r->old, pfd + r->ncur) != STORE_BUSY)
+		return drop_released(r);
 	return STORE_BUSY;
 }
 
@@ -180,7 +211,8 @@ renew_ready(struct store *s)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	return r->next == NULL && r->cur->ops->ready(r->cur);
+	return r->next == NULL && r->old == NULL &&
+	    r->cur->ops->ready(r->cur);
 }
 
 static int
@@ -261,6 +293,8 @@ renew_close(struct store *s)
 
 	if (r->next != NULL)
 		r->next->ops->close(r->next);
+	if (r->old != NULL)
+		r->old->ops->close(r->old);
 	r->cur->ops->close(r->cur);
 	rootset_free(&r->held);
 	batch_free(&r->refill);

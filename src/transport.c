@@ -22,6 +22,8 @@
 /* How long a child that did not exit with its stdin closed gets after
  * SIGTERM. */
 #define TERM_WAIT_MS	1000
+/* How often an exiting child is looked for: SIGCHLD is the loop's. */
+#define CHILD_TICK_MS	10
 
 static int
 transport_unix_open(struct transport *t, const char *path, char *err,
@@ -31,6 +33,7 @@ transport_unix_open(struct transport *t, const char *path, char *err,
 
 	t->child = -1;
 	t->reaped = 0;
+	t->closing = 0;
 	t->program[0] = '\0';
 	if ((t->fd = xio_connect_unix(path)) == -1) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
@@ -74,6 +77,7 @@ transport_spawn(struct transport *t, char *const argv[], char *err,
 	t->fd = -1;
 	t->child = -1;
 	t->reaped = 0;
+	t->closing = 0;
 	strlcpy(t->program, argv[0], sizeof(t->program));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
@@ -140,29 +144,38 @@ transport_target_free(struct transport_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Reaps the child if it exits within wait_ms.  Returns 1 once reaped. */
-static int
-reap(struct transport *t, int wait_ms)
+int
+transport_reaped(struct transport *t)
 {
-	struct timespec tick = { 0, 10 * 1000000L };
-	long deadline = xio_now_ms() + wait_ms;
 	pid_t pid;
 
 	if (t->child == -1 || t->reaped)
 		return 1;
-	for (;;) {
-		pid = waitpid(t->child, &t->wstatus, WNOHANG);
-		if (pid == t->child || (pid == -1 && errno != EINTR)) {
-			/* ECHILD: someone reaped it for us; it is gone. */
-			t->reaped = 1;
-			if (pid == -1)
-				t->wstatus = 0;
-			return 1;
-		}
+	while ((pid = waitpid(t->child, &t->wstatus, WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (pid == t->child || pid == -1) {
+		/* ECHILD: someone reaped it for us; it is gone. */
+		t->reaped = 1;
+		if (pid == -1)
+			t->wstatus = 0;
+	}
+	return t->reaped;
+}
+
+/* Reaps the child if it exits within wait_ms.  Returns 1 once reaped. */
+static int
+reap(struct transport *t, int wait_ms)
+{
+	struct timespec tick = { 0, CHILD_TICK_MS * 1000000L };
+	long deadline = xio_now_ms() + wait_ms;
+
+	while (!transport_reaped(t)) {
 		if (xio_now_ms() >= deadline)
 			return 0;
 		nanosleep(&tick, NULL);
 	}
+	return 1;
 }
 
 /* What ssh's exit statuses usually mean while it connects. */
@@ -233,4 +246,67 @@ transport_close(struct transport *t, int wait_ms)
 			;
 		t->reaped = 1;
 	}
+}
+
+void
+transport_close_start(struct transport *t, int wait_ms)
+{
+	t->closing = 1;
+	t->close_deadline = xio_now_ms() + wait_ms;
+	if (t->fd != -1 && shutdown(t->fd, SHUT_WR) == -1) {
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+/* Reads what the far end still sends; closes the fd at its hang-up. */
+static void
+drain(struct transport *t)
+{
+	char sink[4096];
+	ssize_t n;
+
+	while ((n = xio_read(t->fd, sink, sizeof(sink))) > 0)
+		;
+	if (n == 0 || errno != EAGAIN) {
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+int
+transport_close_step(struct transport *t)
+{
+	long now = xio_now_ms();
+
+	if (t->fd != -1)
+		drain(t);
+	if (t->fd != -1 && now >= t->close_deadline) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	if (t->fd != -1)
+		return 0;
+	if (transport_reaped(t))
+		return 1;
+	if (t->closing == 1 && now >= t->close_deadline) {
+		kill(t->child, SIGTERM);
+		t->closing = 2;
+		t->close_deadline = now + TERM_WAIT_MS;
+	} else if (t->closing == 2 && now >= t->close_deadline) {
+		kill(t->child, SIGKILL);
+		t->closing = 3;
+	}
+	return 0;
+}
+
+long
+transport_close_wakeup(const struct transport *t)
+{
+	long tick = xio_now_ms() + CHILD_TICK_MS;
+
+	if (t->fd != -1)
+		return t->close_deadline;
+	/* The child: looked for each tick, and escalated at the deadline. */
+	return t->closing == 3 ? tick : xio_earliest(tick, t->close_deadline);
 }

@@ -17,6 +17,10 @@ struct transport {
 	int	 wstatus;	/* its wait status, once reaped */
 	int	 reaped;
 	char	 program[64];	/* the child's, for messages */
+	/* transport_close_start: */
+	int	 closing;	/* 1: waiting for the hang-up; 2: for the
+				   child after SIGTERM; 3: after SIGKILL */
+	long	 close_deadline; /* of this phase, xio_now_ms() clock */
 };
 
 /*
@@ -57,5 +61,22 @@ void	transport_target_free(struct transport_target *);
  * if it is still there.
  */
 void	transport_close(struct transport *, int wait_ms);
+
+/*
+ * transport_close without ever blocking, for a session that goes on: the
+ * same steps, each a state.  Start half-closes and arms a wait_ms
+ * deadline for the hang-up; then, whenever the fd (still t->fd, polled
+ * for POLLIN) is readable or transport_close_wakeup() has come, step
+ * drains it, reaps with WNOHANG, and escalates to SIGTERM, then SIGKILL,
+ * at each deadline.  Step returns 1 once the fd is closed and any child
+ * reaped, else 0.
+ */
+void	transport_close_start(struct transport *, int wait_ms);
+int	transport_close_step(struct transport *);
+long	transport_close_wakeup(const struct transport *);
+
+/* Reaps the child if it has exited (never waits).  Returns 1 once it is
+ * reaped, or if there is none. */
+int	transport_reaped(struct transport *);
 
 #endif

@@ -250,9 +250,9 @@ kp_rest() {
 	kp_wait_cmd no_workers
 }
 
-@test "capture: the daemon dying is lost roots (75), loudly; the socket goes" {
+@test "capture, --no-reconnect: the daemon dying is lost roots (75), loudly; the socket goes" {
 	p=$(kp_add before-crash)
-	kp_start --capture --hold "$p"
+	kp_start --capture --hold --no-reconnect "$p"
 	kp_reply
 	sock=${reply#socket }
 	kp_reply
@@ -268,7 +268,7 @@ kp_rest() {
 	kp_daemon_start
 	# With a command, it runs on and the status says so at its end.
 	p=$(kp_add before-crash-2)
-	run -75 "$KEEP_PATHS" --capture "$p" -- bash -c '
+	run -75 "$KEEP_PATHS" --capture --no-reconnect "$p" -- bash -c '
 		dpid=$(cat "$KP_NIX/daemon.pid")
 		kill -STOP "$dpid"; pkill -KILL -P "$dpid"; kill -KILL "$dpid"
 		sleep 0.5; exit 0'

@@ -77,7 +77,7 @@ conf_error() {
 	conf_error '[sweep]\nmin-age = 1y\n' "2: min-age: '1y' is not a duration (30s, 10m, 2h, 1d)"
 	conf_error '[sweep]\nquiet = yes\n' "2: unknown key 'quiet' in [sweep]"
 	conf_error 'store\n' "1: syntax error"
-	conf_error 'reconnect = maybe\n' "1: reconnect: 'maybe' is not yes or no"
+	conf_error 'reconnect = maybe\n' "1: reconnect: 'maybe' is not yes, no or a duration from 1s to 1d"
 	conf_error 'store-timeout = 0\n' "1: store-timeout: '0' is not a duration from 1s to 1d"
 	run -64 --separate-stderr "$KEEP_PATHS" --store-timeout 2d </dev/null
 	assert_equal "$stderr" "keep-paths: --store-timeout 2d: not a duration from 1s to 1d"

@@ -224,7 +224,7 @@ accepted() {
 	refute [ -e "$b" ]
 	kp_daemon_start
 	kp_reply
-	assert_equal "$reply" "lost"
+	assert_equal "$reply" "lost $b"
 	kp_stop
 	assert_equal "$kp_status" 75
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
@@ -254,4 +254,55 @@ accepted() {
 		! kp_drop "$1" || exit 4
 		kp_stop' _ "$a" "$b"
 	assert_output --partial "kp_drop: error drop $a: not held by this session"
+}
+
+# A connection whose far end stalls its close: ssh-ng://localhost runs
+# this wrapper instead of ssh; the first one's daemon exits at end of file
+# (its roots go) but the wrapper keeps the socket open for 30 s more.
+stalling_wrapper() {
+	wrapper="$BATS_TEST_TMPDIR/stall-close"
+	cat >"$wrapper" <<-SH
+	#!/bin/sh
+	if mkdir "$BATS_TEST_TMPDIR/first" 2>/dev/null; then
+		nix-daemon "\$@" --option store local
+		touch "$BATS_TEST_TMPDIR/first-done"
+		exec sleep 30
+	fi
+	exec nix-daemon "\$@" --option store local
+	SH
+	chmod +x "$wrapper"
+}
+
+@test "drop: an old connection that stalls its close never blocks the loop: end of file is honoured at once" {
+	stalling_wrapper
+	hold_two --store "ssh-ng://localhost?remote-program=$wrapper"
+	kp_send "drop $a"
+	# The old connection's daemon is gone: keep-paths now awaits its hang-up.
+	kp_wait_until -e "$BATS_TEST_TMPDIR/first-done"
+	start=$EPOCHREALTIME
+	kp_stop
+	end=$EPOCHREALTIME
+	assert_equal "$kp_status" 0
+	# Waiting for that hang-up took 1 s and more (then SIGTERM, 1 s) before.
+	ms=$(( (${end/./} - ${start/./}) / 1000 ))
+	echo "# exit after end of file: $ms ms" >&3
+	assert [ "$ms" -lt 700 ]
+	kp_gc
+	refute [ -e "$a" ]
+	refute [ -e "$b" ]
+}
+
+@test "drop: over a stalling old connection, the reply waits for it, and requests meanwhile are answered after" {
+	stalling_wrapper
+	hold_two --store "ssh-ng://localhost?remote-program=$wrapper"
+	c=$(kp_add c)
+	kp_send "drop $a" "$c"
+	kp_reply
+	assert_equal "$reply" "dropped $a"
+	kp_reply
+	assert_equal "$reply" "ok $c"
+	gc_takes_a_keeps_b
+	assert [ -e "$c" ]
+	kp_stop
+	assert_equal "$kp_status" 0
 }

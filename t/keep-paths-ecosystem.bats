@@ -92,6 +92,25 @@ min-age"
 	fi
 }
 
+@test "the options that take a value agree: --help, with-kept-paths, and the completions" {
+	want=$("$KEEP_PATHS" --help | grep -oE -- '--[a-z-]+ [A-Z]+' | cut -d' ' -f1 | sort -u)
+	# scripts/keep-paths.sh: its one list.
+	run -0 bash -c '. "$1/scripts/keep-paths.sh"; printf "%s\n" $KP_VALUE_OPTIONS | sort' _ "$KP_SRCDIR"
+	assert_output "$want"
+	# bash: the "case $prev" labels of _keep_paths.
+	run -0 bash -c "sed -n '/^_keep_paths()/,/esac/p' '$KP_SRCDIR/contrib/completions/bash/keep-paths' |
+	    grep -oE -- '^\s*--[a-z-]+( \| --[a-z-]+)*\)' | grep -oE -- '--[a-z-]+' | sort -u"
+	assert_output "$want"
+	# zsh: --opt=[...] in the keep-paths case.
+	run -0 bash -c "sed -n '/^keep-paths)/,/;;/p' '$KP_SRCDIR/contrib/completions/zsh/_keep-paths' |
+	    grep -oE -- \"'(\\*)?--[a-z-]+=\\[\" | grep -oE -- '--[a-z-]+' | sort -u"
+	assert_output "$want"
+	# fish: -r or -x, an option with an argument.
+	run -0 bash -c "grep -E -- ' -l [a-z-]+ -[rx]' '$KP_SRCDIR/contrib/completions/fish/keep-paths.fish' |
+	    grep -oE -- '-l [a-z-]+' | sed 's/^-l /--/' | sort -u"
+	assert_output "$want"
+}
+
 @test "the sweeper's systemd units pass systemd-analyze verify, and are hardened" {
 	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
 	d="$BATS_TEST_TMPDIR/units"

@@ -121,9 +121,9 @@ ssh_child() {
 	run ! remote_has "$b"
 }
 
-@test "the ssh child killed: lost, exit 75, the message names ssh's end" {
+@test "--no-reconnect: the ssh child killed: lost, exit 75, the message names ssh's end" {
 	p=$(remote_add killed)
-	kp_start --store "$KP_SSH"
+	kp_start --store "$KP_SSH" --no-reconnect
 	kp_send "$p"
 	kp_reply
 	assert_equal "$reply" "ok $p"
@@ -217,7 +217,7 @@ $KP_REMOTE"
 
 @test "two stores, one lost: 'lost STORE' names it, exit 75" {
 	p=$(remote_add one-lost)
-	kp_start --store daemon --store "$KP_SSH"
+	kp_start --no-reconnect --store daemon --store "$KP_SSH"
 	kp_send "$p"
 	kp_reply; assert_equal "$reply" "missing $p daemon"
 	kp_reply; assert_equal "$reply" "ok $p $KP_SSH"

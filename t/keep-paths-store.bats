@@ -149,8 +149,8 @@ nix_store_setting() {
 	gc_resume
 }
 
-@test "the daemon killed while roots are held: 'lost', a loud message, exit 75" {
-	kp_hold_fresh lost
+@test "--no-reconnect: the daemon killed while roots are held: 'lost', a loud message, exit 75" {
+	kp_hold_fresh lost --no-reconnect
 	dpid=$(cat "$KP_NIX/daemon.pid")
 	pkill -KILL -P "$dpid"
 	kill -KILL "$dpid" 2>/dev/null
@@ -164,10 +164,10 @@ nix_store_setting() {
 	kp_daemon_start
 }
 
-@test "the daemon killed while -- COMMAND runs: the command finishes, exit 75" {
+@test "--no-reconnect: the daemon killed while -- COMMAND runs: the command finishes, exit 75" {
 	p=$(kp_add lost-cmd)
 	dpid=$(cat "$KP_NIX/daemon.pid")
-	run -75 --separate-stderr "$KEEP_PATHS" "$p" -- sh -c \
+	run -75 --separate-stderr "$KEEP_PATHS" --no-reconnect "$p" -- sh -c \
 	    'pkill -KILL -P "$1"; kill -KILL "$1" 2>/dev/null; sleep 1; echo finished' sh "$dpid"
 	assert_output "finished"
 	[[ "$stderr" == *"LOST 1 root"* ]]
@@ -199,16 +199,15 @@ nix_store_setting() {
 	kp_gc_until_gone "$p"
 }
 
-@test "--reconnect: the daemon restarted while roots are held: registered again, nothing lost" {
+@test "by default a daemon restarted (killed, back 1 s later) costs nothing: the session goes on" {
 	p=$(kp_add kept)
 	q=$(kp_add later)
-	# From the config file here; the other tests use --reconnect.
-	printf 'reconnect = yes\n' >"$BATS_TEST_TMPDIR/conf"
-	kp_start --store daemon --config "$BATS_TEST_TMPDIR/conf"
+	kp_start --store daemon
 	kp_send "$p"
 	kp_reply
 	assert_equal "$reply" "ok $p"
 	daemon_crash
+	sleep 1
 	kp_daemon_start
 	kp_send "$q"
 	kp_reply
@@ -225,24 +224,47 @@ nix_store_setting() {
 	kp_gc_until_gone "$q"
 }
 
-@test "--reconnect: a root collected while the daemon was down is lost, and said to be" {
-	kp_hold_fresh collected --store daemon --reconnect
+@test "reconnect = no in the config: a dropped connection ends the session" {
+	printf 'reconnect = no\n' >"$BATS_TEST_TMPDIR/conf"
+	kp_hold_fresh config-no --store daemon --config "$BATS_TEST_TMPDIR/conf"
 	daemon_crash
-	# Nothing holds it now: a collection in the window takes it.
-	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
-	refute [ -e "$p" ]
-	kp_daemon_start
 	kp_reply
 	assert_equal "$reply" "lost"
 	kp_stop
 	assert_equal "$kp_status" 75
-	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
-	assert_line "keep-paths: $KP_SOCKET: reconnected, but 1 root acked before had been collected meanwhile, $p among them"
-	assert_line "keep-paths: LOST 1 root: the store no longer protects it"
+	kp_daemon_start
 }
 
-@test "--reconnect: a daemon that does not come back within --connect-timeout: lost, exit 75" {
-	kp_hold_fresh gone --store daemon --reconnect --connect-timeout 2s
+@test "reconnecting: each acked root collected in the gap is said ('lost PATH'), exit 75" {
+	p=$(kp_add collected)
+	q=$(kp_add collected-too)
+	kp_start --store daemon
+	kp_send "$p" "$q"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_reply
+	assert_equal "$reply" "ok $q"
+	daemon_crash
+	# Nothing holds them now: a collection in the gap takes them.
+	NIX_REMOTE=local nix-store --gc >/dev/null 2>&1
+	refute [ -e "$p" ]
+	refute [ -e "$q" ]
+	kp_daemon_start
+	kp_reply
+	r1=$reply
+	kp_reply
+	r2=$reply
+	run -0 sort <<<"$r1"$'\n'"$r2"
+	assert_output "$(printf 'lost %s\n' "$p" "$q" | sort)"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line --regexp "^keep-paths: $KP_SOCKET: reconnected, but 2 roots acked before had been collected meanwhile, .* among them$"
+	assert_line "keep-paths: LOST 2 roots: the store no longer protects them"
+}
+
+@test "a daemon that does not come back within --reconnect=TIME: lost, exit 75" {
+	kp_hold_fresh gone --store daemon --reconnect=2s
 	daemon_crash
 	kp_reply
 	assert_equal "$reply" "lost"
@@ -251,10 +273,12 @@ nix_store_setting() {
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
 	kp_daemon_start
+	run -64 --separate-stderr "$KEEP_PATHS" --reconnect=soon
+	assert_equal "$stderr" "keep-paths: --reconnect soon: not a duration from 1s to 1d"
 }
 
-@test "--reconnect: a socket that accepts but never answers ends the window too" {
-	kp_hold_fresh mute --store daemon --reconnect --connect-timeout 2s
+@test "reconnecting: a socket that accepts but never answers ends the window too" {
+	kp_hold_fresh mute --store daemon --reconnect=2s
 	daemon_crash
 	# Something else listens there now, and says nothing.
 	rm -f "$KP_SOCKET"

@@ -116,7 +116,7 @@ maybe_drop() {
 	IFS= read -r -t 60 reply <&$sout || {
 		echo "session $i: no reply for drop ${held[0]}" >>"$dir/violations"
 		errors=$((errors + 1)); return 1; }
-	[ "$reply" != lost ] || { session_lost; return 1; }
+	[[ $reply != lost* ]] || { session_lost; return 1; }
 	if [ "$reply" != "dropped ${held[0]}" ]; then
 		echo "session $i: $reply" >>"$dir/violations"
 		errors=$((errors + 1))
@@ -126,7 +126,8 @@ maybe_drop() {
 	held=("${held[@]:1}")
 }
 
-# The store dropped the session's roots; keep-paths said so and exits 75.
+# The store dropped the session's roots ("lost"), or a reconnect found one
+# collected in the gap ("lost PATH"); keep-paths said so and exits 75.
 # Its paths are held no longer.  Whether Nix's own worker abort explains
 # it is for stress() to tell.
 session_lost() {
@@ -169,7 +170,7 @@ stress_session() {
 				violations=$((violations + 1)); } ;;
 		"missing $p")
 			missing=$((missing + 1)) ;;
-		lost)
+		lost | "lost "*)
 			session_lost
 			break ;;
 		*)

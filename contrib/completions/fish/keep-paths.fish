@@ -9,7 +9,8 @@ complete -c keep-paths -l connect-timeout -x -a '10s 30s 1m 2m 5m' -d 'How long 
 complete -c keep-paths -l fd -x -d 'Read requests from, and watch, fd N'
 complete -c keep-paths -l store -x -a 'auto daemon local gcroots unix:/// ssh-ng://' -d 'Store to hold the roots in (repeatable)'
 complete -c keep-paths -l store-timeout -x -a '1m 10m 1h' -d 'End the session if the store stays silent this long'
-complete -c keep-paths -l reconnect -d 'Connect again when a daemon connection drops'
+complete -c keep-paths -l reconnect -d 'Connect again when a daemon connection drops (default; --reconnect=TIME)'
+complete -c keep-paths -l no-reconnect -d 'A dropped daemon connection ends the session'
 complete -c keep-paths -l capture -d "Hold every store path the command's Nix clients touch"
 complete -c keep-paths -l hold -d 'With --capture and no command: capture until stdin closes'
 complete -c keep-paths -l print-roots -d 'With --capture: list the paths held at the end'
