@@ -10,6 +10,19 @@
  * longer than PATH_MAX fails the whole collection (ENAMETOOLONG, or
  * "overly long symlink", in every Nix and Lix up to now).  Half of
  * PATH_MAX below the top leaves the other half for the top's own path.
+ *
+ * MUST, for every entry:
+ *  - Reached relative to its parent's fd: fstatat(AT_SYMLINK_NOFOLLOW),
+ *    openat(O_NOFOLLOW | O_DIRECTORY), unlinkat; a symlink is removed,
+ *    never followed.
+ *  - A directory is entered only if the opened one is the one fstatat saw,
+ *    and only on the top's file system; a mount is left alone, mounted.
+ *  - No fd is held deeper than RMTREE_DEPTH levels or RMTREE_PATH bytes.
+ *  - One entry that cannot go stops nothing else: passes go on while
+ *    subtrees are being lifted, and the result says what was left, and
+ *    why (the last pass's first problem, and how many it met).
+ *  - A dry run changes nothing, so what it would lift it cannot measure
+ *    in place; it counts those subtrees instead of guessing their size.
  */
 #include "config.h"
 
@@ -43,7 +56,7 @@ note(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (w->r->error[0] != '\0')
+	if (w->r->problems++ > 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(w->r->error, sizeof(w->r->error), fmt, ap);
@@ -85,7 +98,9 @@ walk_subdir(struct walk *w, int fd, const char *name, const struct stat *st,
 		return;
 	}
 	if (depth + 1 >= RMTREE_DEPTH || sub_len > RMTREE_PATH) {
-		if (!w->dry)
+		if (w->dry)
+			w->r->unmeasured++;
+		else
 			lift(w, fd, name);
 		return;
 	}
@@ -146,11 +161,18 @@ static int
 rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
 {
 	struct walk w = { fd, dev, dry, 0, r };
+	size_t len;
 	int copy;
 
 	memset(r, 0, sizeof(*r));
+	/*
+	 * Every pass that lifted something has a next one to empty it; the
+	 * last pass's problems are what is left.
+	 */
 	do {
 		w.lifted = 0;
+		r->problems = 0;
+		r->error[0] = '\0';
 		if ((copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 			note(&w, "%s", strerror(errno));
 			break;
@@ -158,8 +180,12 @@ rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
 		/* A fresh read of the top: rewinddir is per description. */
 		lseek(copy, 0, SEEK_SET);
 		walk_dir(&w, copy, 0, 0);
-	} while (w.lifted > 0 && r->error[0] == '\0');
-	return r->error[0] == '\0' ? 0 : -1;
+	} while (w.lifted > 0);
+	if (r->problems > 1 && (len = strlen(r->error)) < sizeof(r->error))
+		snprintf(r->error + len, sizeof(r->error) - len, " (and %u "
+		    "more entr%s left)", r->problems - 1,
+		    r->problems == 2 ? "y" : "ies");
+	return r->problems == 0 ? 0 : -1;
 }
 
 int

@@ -12,6 +12,9 @@
 
 struct rmtree_result {
 	unsigned long long	bytes;		/* disk space of the entries */
+	unsigned		problems;	/* entries left, or unread */
+	unsigned		unmeasured;	/* dry run: subtrees too deep to
+						   measure without moving them */
 	char			error[512];	/* the first problem, or "" */
 };
 

@@ -1,5 +1,14 @@
 /*
  * session: making, probing and removing session directories.
+ *
+ * MUST, for every session directory and its root:
+ *  - A session becomes visible under its name only once locked, so no
+ *    sweeper ever sees a live one unlocked.
+ *  - The sessions root is opened once, never through a symbolic link
+ *    (session_root_open), and everything below is reached relative to
+ *    that fd.
+ *  - Removal goes by identity: a session removes only the directory whose
+ *    (dev, ino) it made, so a name a racer swapped in is left alone.
  */
 #include "config.h"
 
@@ -67,8 +76,7 @@ session_create(struct session *s, const char *root, const char *prefix)
 	memset(s, 0, sizeof(*s));
 	s->fd = s->root_fd = -1;
 	snprintf(tmp, sizeof(tmp), "%s%08x", SESSION_NEW_PREFIX, arc4random());
-	if (mkdirs(root) == -1 ||
-	    (s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	if (mkdirs(root) == -1 || (s->root_fd = session_root_open(root)) == -1 ||
 	    (s->root = strdup(root)) == NULL ||
 	    asprintf(&s->name, "%s-%ld-%08x", prefix, (long)getpid(),
 	    arc4random()) == -1)
@@ -93,6 +101,28 @@ fail:
 	session_close(s);
 	errno = saved;
 	return -1;
+}
+
+int
+session_root_open(const char *root)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 && errno == ENOTDIR &&
+	    lstat(root, &st) == 0 && S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	return fd;
+}
+
+const char *
+session_strerror(int errnum)
+{
+	if (errnum == ELOOP)
+		return "a symbolic link: a sessions root must be a directory "
+		    "of its own, which no sweeper follows a link to";
+	return strerror(errnum);
 }
 
 char *

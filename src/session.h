@@ -57,6 +57,17 @@ enum session_probe {
  */
 enum session_probe session_probe(int fd);
 
+/*
+ * Opens a sessions root, which must be a directory and not a symbolic
+ * link: a sweeper (run as root from cron, say) must never be led by one
+ * into a directory it was not given.  The one rule for both programs.
+ * Returns the fd, or -1 with errno (ELOOP: a symbolic link).
+ */
+int	session_root_open(const char *root);
+
+/* strerror(errnum), but ELOOP says what session_root_open refuses. */
+const char *session_strerror(int errnum);
+
 /* A name for a claimed session: ".trash-" and random hex, in buf. */
 void	session_trash_name(char *buf, size_t len);
 

@@ -222,7 +222,8 @@ store_gcroots_open(struct store *inner, const char *sessions_root,
 	g->session.fd = g->session.root_fd = -1;
 	if (session_create(&g->session, sessions_root, "keep-paths") == -1 ||
 	    (g->path = session_path(&g->session)) == NULL) {
-		snprintf(err, errlen, "%s: %s", sessions_root, strerror(errno));
+		snprintf(err, errlen, "%s: %s", sessions_root,
+		    session_strerror(errno));
 		gcroots_close(&g->store);
 		return NULL;
 	}

@@ -1,5 +1,22 @@
 /*
  * sweep: one pass over a sessions root.
+ *
+ * MUST, for every entry of the root:
+ *  - The root is opened once without following a link
+ *    (session_root_open); entries are reached only relative to it, with
+ *    AT_SYMLINK_NOFOLLOW and O_NOFOLLOW, and never on another file system.
+ *  - The caller's own sessions are kept by identity (dev, ino), before
+ *    any lock is tried: a lock probe cannot tell ours from a dead one.
+ *  - An entry is deleted only while we hold its lock, and only after it
+ *    is renamed to a trash name (the lock moves with the inode), so a
+ *    live owner never loses its directory and a crashed sweep is finished
+ *    by the next one.
+ *  - The opened directory is checked to be the one fstatat saw.  The
+ *    check and the open are not atomic, but what a racer can swap in is
+ *    then found to differ and left alone; and rmdir of what is left
+ *    checks identity again (rmtree_rmdir_same).
+ *  - Every entry is reported exactly once: the names are read before any
+ *    is renamed, so a trash name made in this pass is not met again.
  */
 #include "config.h"
 
@@ -11,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +42,16 @@
 #define SMB_MAGIC	0x517b
 #define CIFS_MAGIC	0xff534d42
 #define SMB2_MAGIC	0xfe534d42
+
+static void
+free_names(char **names)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
 
 struct pass {
 	const char			*root;
@@ -103,12 +131,18 @@ claim_and_delete(const struct pass *p, const char *name, int fd,
     const struct stat *st, int is_trash)
 {
 	struct rmtree_result r;
-	char trash[64];
+	char trash[64], why[128];
 	const char *target = name;
 
 	if (p->o->dry_run) {
 		rmtree_measure(fd, st->st_dev, &r);
-		report(p, name, SWEEP_DELETED, "dry run: would be deleted",
+		if (r.unmeasured > 0)
+			snprintf(why, sizeof(why), "dry run: would be deleted; "
+			    "bytes leave out %u subtree%s too deep to measure "
+			    "without moving %s", r.unmeasured, r.unmeasured ==
+			    1 ? "" : "s", r.unmeasured == 1 ? "it" : "them");
+		report(p, name, SWEEP_DELETED, r.unmeasured > 0 ? why :
+		    "dry run: would be deleted",
 		    r.bytes + (unsigned long long)st->st_blocks * 512);
 		return;
 	}
@@ -211,17 +245,65 @@ untrusted_locks(int fd)
 	}
 }
 
+/* The names in the directory open at fd, but "." and "..".  NULL-ended
+ * array of new strings, or NULL with errno. */
+static char **
+read_names(int fd)
+{
+	struct dirent *de;
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0;
+	int copy, saved;
+	DIR *dir;
+
+	if ((copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return NULL;
+	if ((dir = fdopendir(copy)) == NULL) {
+		saved = errno;
+		close(copy);
+		errno = saved;
+		return NULL;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap = cap * 2 + 16;
+			if ((grown = reallocarray(names, cap,
+			    sizeof(*names))) == NULL)
+				break;
+			names = grown;
+		}
+		names[n] = NULL;
+		errno = 0;
+		if ((de = readdir(dir)) == NULL)
+			break;
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			break;
+		names[++n] = NULL;
+	}
+	saved = errno;
+	closedir(dir);
+	if (saved != 0) {
+		free_names(names);
+		errno = saved;
+		return NULL;
+	}
+	return names;
+}
+
 int
 sweep_root(const char *root, const struct sweep_options *o)
 {
 	struct pass p = { root, -1, { 0 }, o };
-	struct dirent *de;
 	const char *why;
-	DIR *dir;
+	char **names;
+	size_t i;
 
-	if ((p.fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fstat(p.fd, &p.st) == -1) {
-		report(&p, NULL, SWEEP_ERROR, strerror(errno), 0);
+	if ((p.fd = session_root_open(root)) == -1 ||
+	    fstat(p.fd, &p.st) == -1) {
+		report(&p, NULL, SWEEP_ERROR, session_strerror(errno), 0);
 		if (p.fd != -1)
 			close(p.fd);
 		return -1;
@@ -231,18 +313,14 @@ sweep_root(const char *root, const struct sweep_options *o)
 		close(p.fd);
 		return 0;
 	}
-	if ((dir = fdopendir(fcntl(p.fd, F_DUPFD_CLOEXEC, 0))) == NULL) {
+	if ((names = read_names(p.fd)) == NULL) {
 		report(&p, NULL, SWEEP_ERROR, strerror(errno), 0);
 		close(p.fd);
 		return -1;
 	}
-	while ((errno = 0, de = readdir(dir)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			sweep_entry(&p, de->d_name);
-	if (errno != 0)
-		report(&p, NULL, SWEEP_ERROR, strerror(errno), 0);
-	closedir(dir);
+	for (i = 0; names[i] != NULL; i++)
+		sweep_entry(&p, names[i]);
+	free_names(names);
 	close(p.fd);
 	return 0;
 }

@@ -38,6 +38,15 @@ sessions() {
 	assert_equal "$stderr" "keep-paths: NIX_REMOTE=gcroots: not a Nix store"
 }
 
+@test "a sessions root that is a symbolic link is refused, as keep-paths-sweep refuses it" {
+	mkdir "$BATS_TEST_TMPDIR/real"
+	ln -s "$BATS_TEST_TMPDIR/real" "$BATS_TEST_TMPDIR/link"
+	run -69 --separate-stderr "$KEEP_PATHS" --store "gcroots?dir=$BATS_TEST_TMPDIR/link" -- true
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/link: a symbolic link: a sessions root must be a directory of its own, which no sweeper follows a link to"
+	run ls -A "$BATS_TEST_TMPDIR/real"
+	assert_output ""
+}
+
 @test "gcroots: the session links go where the chosen local store's collector looks" {
 	user=$(id -un)
 	# A chroot store's collector scans ROOT/nix/var/nix/gcroots, not ours.
