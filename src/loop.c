@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "loop.h"
+#include "spawn.h"
 #include "xio.h"
 
 /* Stop reading requests while this many wait for the store. */
@@ -208,26 +209,15 @@ store_failed(struct loop *l, int status)
 static int
 spawn_command(struct loop *l)
 {
-	char *const *argv = l->cfg->command, *const *env;
 	pid_t pid;
-	int saved;
 
 	if ((pid = fork()) == -1) {
 		warn("fork");
 		return KP_EXIT_OSERR;
 	}
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		/* Here only: the store's own children must not see them. */
-		for (env = l->cfg->command_env; env != NULL && *env != NULL;
-		    env++)
-			if (putenv(*env) != 0)
-				_exit(KP_EXIT_OSERR);
-		execvp(argv[0], argv);
-		saved = errno;
-		warn("%s", argv[0]);
-		_exit(saved == ENOENT ? KP_EXIT_NOTFOUND : KP_EXIT_NOEXEC);
-	}
+	/* The environment here only: the store's children must not see it. */
+	if (pid == 0)
+		spawn_exec(l->cfg->command, NULL, 0, -1, l->cfg->command_env);
 	l->child = pid;
 	return LOOP_GO;
 }

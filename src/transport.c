@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "transport.h"
 #include "xio.h"
 
@@ -51,21 +52,10 @@ transport_unix_open(struct transport *t, const char *path, char *err,
 static void
 exec_child(int sock, char *const argv[])
 {
-	sigset_t none;
-	int saved;
+	static const int ignored[] = { SIGINT, SIGQUIT };
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	if (dup2(sock, STDIN_FILENO) == -1 || dup2(sock, STDOUT_FILENO) == -1)
-		_exit(127);
-	execvp(argv[0], argv);
-	saved = errno;
-	dprintf(STDERR_FILENO, "%s: %s: %s\n", getprogname(), argv[0],
-	    strerror(saved));
-	_exit(saved == ENOENT ? 127 : 126);
+	spawn_exec(argv, ignored, sizeof(ignored) / sizeof(ignored[0]), sock,
+	    NULL);
 }
 
 static int

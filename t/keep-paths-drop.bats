@@ -306,3 +306,34 @@ stalling_wrapper() {
 	kp_stop
 	assert_equal "$kp_status" 0
 }
+
+@test "drop: a new connection's child signalled before its exec dies of it; keep-paths' handler never runs there" {
+	need_strace
+	# Every dup2 waits 1.5 s: in a store's child, that is before its exec
+	# (the socket onto stdin and stdout), after keep-paths' signal
+	# handlers are in place.
+	cat >"$BATS_TEST_TMPDIR/kp-strace" <<-SH
+	#!/bin/sh
+	exec strace -f -qq -o /dev/null -e trace=dup2 \\
+	    -e inject=dup2:delay_enter=1500000 "$KEEP_PATHS" "\$@"
+	SH
+	chmod +x "$BATS_TEST_TMPDIR/kp-strace"
+	stalling_wrapper
+	mkdir "$BATS_TEST_TMPDIR/first"		# none of them stalls
+	KEEP_PATHS=$BATS_TEST_TMPDIR/kp-strace hold_two --no-reconnect \
+	    --store "ssh-ng://localhost?remote-program=$wrapper"
+	kp=$(pgrep -P "$KP_PID_SAVED" -x keep-paths)
+	kp_send "drop $a"
+	kp_wait_cmd sh -c '[ "$(pgrep -P "$1" | wc -l)" -ge 2 ]' sh "$kp"
+	kill -TERM "$(pgrep -n -P "$kp")"
+	# The new connection failed; nothing was dropped, the session goes on.
+	# With keep-paths' handler inherited, that SIGTERM reached keep-paths'
+	# own signal pipe, and it ended as if signalled itself.
+	kp_reply
+	assert_equal "$reply" "error drop $a: nothing dropped: a new connection for the roots that stay failed: ssh-ng://localhost?remote-program=$wrapper: the connection closed during the handshake: sh was killed by signal 15"
+	kp_gc
+	assert [ -e "$a" ]
+	assert [ -e "$b" ]
+	kp_stop
+	assert_equal "$kp_status" 0
+}

@@ -1,0 +1,22 @@
+/*
+ * spawn: the one way keep-paths turns a forked child into a command.
+ */
+#ifndef KP_SPAWN_H
+#define KP_SPAWN_H
+
+#include <stddef.h>
+
+/*
+ * In a child just forked, first of all: every signal disposition back to
+ * its default and the mask emptied, as a fresh process has them (else
+ * the parent's handlers would run here until exec, and write into its
+ * signal pipe); then the signals in ignore[0..nignore) ignored; then, if
+ * stdio is not -1, stdin and stdout made that fd; then env's NAME=VALUE
+ * strings (NULL-ended; NULL for none) put in the environment; then argv
+ * run from PATH.  If it cannot run, says why on stderr and exits 127 (not
+ * found) or 126; 71 if stdio or env cannot be set.  Never returns.
+ */
+void	spawn_exec(char *const argv[], const int *ignore, size_t nignore,
+	    int stdio, char *const *env) __attribute__((noreturn));
+
+#endif
