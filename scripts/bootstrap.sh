@@ -9,7 +9,8 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends \
 	    autoconf automake make gcc pkg-config libbsd-dev libinih-dev libsqlite3-dev \
-	    nix-bin bats bats-assert bats-support mandoc procps sqlite3 strace
+	    nix-bin bats bats-assert bats-support bash-completion mandoc procps \
+	    sqlite3 strace
 fi
 if [ ! -x configure ]; then
 	# Quiet when it works; everything it said when it does not.

@@ -22,7 +22,7 @@
 #include "exitcode.h"
 #include "loop.h"
 #include "relay.h"
-#include "request.h"
+#include "batch.h"
 #include "store_open.h"
 #include "xio.h"
 
@@ -289,8 +289,9 @@ check_capture_options(const struct options *o)
 static void
 capture_upstream(const struct store_choice *c, struct transport_target *t)
 {
-	char *argv[] = { "nix-daemon", "--stdio", "--option", "store", NULL,
-	    NULL };
+	char daemon[] = "nix-daemon", stdio[] = "--stdio";
+	char option[] = "--option", store[] = "store";
+	char *argv[] = { daemon, stdio, option, store, NULL, NULL };
 
 	if (c->kind == STORE_KIND_SSH)
 		errx(KP_EXIT_USAGE, "--capture: %s: ssh-ng stores are not "

@@ -123,7 +123,7 @@ flush_replies(struct loop *l, int timeout_ms)
 }
 
 static void
-store_close(struct loop *l)
+close_store(struct loop *l)
 {
 	if (l->store != NULL)
 		l->store->ops->close(l->store);
@@ -174,7 +174,7 @@ lost_line_static(struct loop *l, int timeout_ms)
  * on stderr.  With a command running, it runs on and the status waits.
  */
 static int
-store_failed(struct loop *l, int status)
+on_store_failure(struct loop *l, int status)
 {
 	size_t roots = l->store->ops->roots(l->store);
 	int exitcode, queued;
@@ -198,7 +198,7 @@ store_failed(struct loop *l, int status)
 				lost_line_static(l, FINAL_FLUSH_MS);
 		}
 	}
-	store_close(l);
+	close_store(l);
 	if (l->child > 0) {
 		l->failed = exitcode;
 		return LOOP_GO;
@@ -305,7 +305,7 @@ dispatch(struct loop *l)
 	status = store_start(l->store, &l->inflight);
 	if (status == STORE_DONE)
 		return batch_done(l);
-	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);
+	return status == STORE_BUSY ? LOOP_GO : on_store_failure(l, status);
 }
 
 static int
@@ -315,7 +315,7 @@ on_store(struct loop *l, const struct pollfd *pfd)
 
 	if (status == STORE_DONE)
 		return batch_done(l);
-	return status == STORE_BUSY ? LOOP_GO : store_failed(l, status);
+	return status == STORE_BUSY ? LOOP_GO : on_store_failure(l, status);
 }
 
 /*
@@ -543,16 +543,16 @@ poll_timeout(struct loop *l, long deadline)
 
 /* The store said nothing for --store-timeout with requests out. */
 static int
-store_silent(struct loop *l)
+silence_expired(struct loop *l)
 {
 	store_fail(l->store, STORE_CLOSED, "the store did not answer within "
 	    "%d s (--store-timeout)", l->cfg->store_timeout_ms / 1000);
-	return store_failed(l, STORE_CLOSED);
+	return on_store_failure(l, STORE_CLOSED);
 }
 
 /* One of the store's fds has any of these revents. */
 static int
-store_revents(const struct pollfd *pfd, short mask)
+any_store_revents(const struct pollfd *pfd, short mask)
 {
 	size_t i;
 
@@ -591,11 +591,11 @@ run(struct loop *l)
 		if (pfd[PFD_SIGNAL].revents && (rc = on_signals(l)) != LOOP_GO)
 			return rc;
 		/* Only the store's bytes count, not its timers or POLLOUT. */
-		if (store_revents(pfd, STORE_HEARD))
+		if (any_store_revents(pfd, STORE_HEARD))
 			l->heard_at = xio_now_ms();
 		else if (silence_deadline(l) != -1 &&
 		    xio_now_ms() >= silence_deadline(l) &&
-		    (rc = store_silent(l)) != LOOP_GO)
+		    (rc = silence_expired(l)) != LOOP_GO)
 			return rc;
 		if (l->store != NULL && store_due(l->store, &pfd[PFD_STORE],
 		    PFD_RELAY - PFD_STORE) &&
@@ -628,7 +628,7 @@ loop_run(struct store *store, struct batch *initial,
 	l.parent_fd = cfg->command != NULL ? -1 : cfg->parent_fd;
 	if (signals_setup() == -1) {
 		warn("signals");
-		store_close(&l);
+		close_store(&l);
 		return KP_EXIT_OSERR;
 	}
 	if (batch_move(&l.queued, initial, SIZE_MAX) == -1 ||
@@ -639,7 +639,7 @@ loop_run(struct store *store, struct batch *initial,
 	} else
 		rc = run(&l);
 	/* Closing the connection is what releases the roots. */
-	store_close(&l);
+	close_store(&l);
 	batch_free(&l.queued);
 	batch_free(&l.inflight);
 	buf_free(&l.in);

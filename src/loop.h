@@ -8,7 +8,7 @@
 #define KP_LOOP_H
 
 #include "relay.h"
-#include "request.h"
+#include "batch.h"
 #include "store.h"
 
 struct loop_config {

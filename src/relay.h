@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "request.h"
+#include "batch.h"
 #include "transport.h"
 
 /* Clients served at once; more wait in the listener's backlog. */

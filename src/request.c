@@ -8,29 +8,12 @@
 #include <string.h>
 #include <vis.h>
 
+#include "batch.h"
 #include "request.h"
 #include "storepath.h"
 
 /* Every byte that could break a reply line is made visible. */
 #define VIS_REPLY	(VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB)
-
-static struct request *
-batch_push(struct batch *b)
-{
-	struct request *r;
-	size_t cap;
-
-	if (b->n == b->cap) {
-		cap = b->cap ? b->cap * 2 : 64;
-		if ((r = reallocarray(b->req, cap, sizeof(*r))) == NULL)
-			return NULL;
-		b->req = r;
-		b->cap = cap;
-	}
-	r = &b->req[b->n++];
-	memset(r, 0, sizeof(*r));
-	return r;
-}
 
 int
 request_set_error(struct request *r, const char *why)
@@ -253,46 +236,4 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 		break;
 	}
 	abort();
-}
-
-int
-batch_move(struct batch *to, struct batch *from, size_t max)
-{
-	struct request *r;
-	size_t i, n = 0;
-
-	while (n < from->n && n < max && from->req[n].kind == from->req[0].kind)
-		n++;
-	for (i = 0; i < n; i++) {
-		if ((r = batch_push(to)) == NULL)
-			return -1;
-		*r = from->req[i];
-	}
-	if (from->n > n)
-		memmove(from->req, from->req + n,
-		    (from->n - n) * sizeof(from->req[0]));
-	from->n -= n;
-	return 0;
-}
-
-void
-batch_clear(struct batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		free(b->req[i].input);
-		free(b->req[i].path);
-		free(b->req[i].why);
-	}
-	b->n = 0;
-}
-
-void
-batch_free(struct batch *b)
-{
-	batch_clear(b);
-	free(b->req);
-	b->req = NULL;
-	b->cap = 0;
 }

@@ -56,12 +56,7 @@ struct request {
 	enum reply_kind	 reply;
 };
 
-/* Requests in arrival order. */
-struct batch {
-	struct request	*req;
-	size_t		 n;
-	size_t		 cap;
-};
+struct batch;
 
 /*
  * Appends a request for input (len bytes, may hold NULs), resolved against
@@ -110,17 +105,5 @@ int	request_format_reply(struct buf *out, const struct request *,
 
 /* The request as received, for messages. */
 const char *request_input(const struct request *);
-
-/*
- * Moves the first requests of from, at most max and all of the first one's
- * kind, to the end of to: a batch holds or drops, never both, so requests
- * take effect in the order they came.  Returns 0/-1.
- */
-int	batch_move(struct batch *to, struct batch *from, size_t max);
-
-/* Frees every request; the batch is left empty and reusable. */
-void	batch_clear(struct batch *);
-
-void	batch_free(struct batch *);
 
 #endif

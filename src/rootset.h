@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "request.h"
+#include "batch.h"
 
 /* One allocation per root: the struct, then its path. */
 struct root {

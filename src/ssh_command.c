@@ -18,7 +18,7 @@
 #define PROGRAM_DEFAULT	"nix-daemon"
 
 struct ssh_params {
-	char	*program;	/* remote-program */
+	const char *program;	/* remote-program */
 	char	*store;		/* remote-store, or NULL */
 	char	*key;		/* ssh-key, or NULL */
 	int	 compress;

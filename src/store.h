@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "request.h"
+#include "batch.h"
 
 enum store_status {
 	STORE_BUSY,		/* nothing to report yet */

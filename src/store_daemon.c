@@ -115,12 +115,6 @@ struct store_daemon {
 };
 
 static int
-fail_oom(struct store_daemon *d)
-{
-	return store_fail(&d->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
-}
-
-static int
 expect_push(struct store_daemon *d, enum expect_kind kind, struct root *root)
 {
 	struct expect *e;
@@ -194,7 +188,7 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	    expect_push(d, EXPECT_SET_OPTIONS, NULL) == -1 ||
 	    wp_put_is_valid_path(&d->out, probe) == -1 ||
 	    expect_push(d, EXPECT_PROBE, NULL) == -1)
-		*status = fail_oom(d);
+		*status = store_oom(&d->store);
 	return WP_OK;
 }
 
@@ -323,7 +317,7 @@ on_error(struct store_daemon *d, const struct expect *e,
 	int status = STORE_BUSY;
 
 	if ((msg = wp_message_text(m->text, m->textlen)) == NULL)
-		return fail_oom(d);
+		return store_oom(&d->store);
 	if (e->kind != EXPECT_ADD_ROOT && d->root_error != NULL &&
 	    strcmp(msg, d->root_error) == 0) {
 		/*
@@ -379,7 +373,7 @@ static int
 finish_batch(struct store_daemon *d)
 {
 	if (rootset_reply(&d->roots, d->batch) == -1)
-		return fail_oom(d);
+		return store_oom(&d->store);
 	d->batch = NULL;
 	/* Give back what the batch's requests and replies took. */
 	if (buf_used(&d->out) == 0)
@@ -452,7 +446,7 @@ queue_recheck(struct store_daemon *d)
 			if ((grown = reallocarray(roots, cap * 2 + 64,
 			    sizeof(*roots))) == NULL) {
 				free(roots);
-				return fail_oom(d);
+				return store_oom(&d->store);
 			}
 			roots = grown;
 			cap = cap * 2 + 64;
@@ -464,7 +458,7 @@ queue_recheck(struct store_daemon *d)
 		rc = queue_barrier_and_validity(d, roots, n, EXPECT_RECHECK);
 	free(roots);
 	if (rc == -1)
-		return fail_oom(d);
+		return store_oom(&d->store);
 	d->rechecking = 1;
 	return n == 0 ? finish_reconnect(d) : STORE_BUSY;
 }
@@ -538,7 +532,7 @@ try_reconnect(struct store_daemon *d)
 	if (transport_open(&d->t, &d->target, err, sizeof(err)) == 0) {
 		if (wp_put_hello(&d->out) == -1 ||
 		    expect_push(d, EXPECT_HELLO, NULL) == -1)
-			return fail_oom(d);
+			return store_oom(&d->store);
 		return STORE_BUSY;
 	}
 	if (xio_now_ms() >= d->give_up_at)
@@ -778,7 +772,7 @@ daemon_submit(struct store *s, struct batch *b)
 	int rc = 0;
 
 	if (rootset_begin(&d->roots, b, &roots, &n) == -1)
-		return fail_oom(d);
+		return store_oom(&d->store);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = queue_root(d, roots[i]);
 	if (rc == 0 && n > 0 && !batch_kept(b))
@@ -786,7 +780,7 @@ daemon_submit(struct store *s, struct batch *b)
 		    EXPECT_QUERY_VALID);
 	free(roots);
 	if (rc == -1)
-		return fail_oom(d);
+		return store_oom(&d->store);
 	d->batch = b;
 	/* Nothing queued (every root held already): done now. */
 	return d->ehead == d->elen ? finish_batch(d) : STORE_BUSY;

@@ -76,8 +76,7 @@ unlink_dropped(struct store_gcroots *g)
 			    "dropped, but its link in %s stays until the "
 			    "session ends: %s", g->path, strerror(errno));
 			if (request_set_error(r, why) == -1)
-				return store_fail(&g->store, STORE_SYSTEM,
-				    "%s", strerror(ENOMEM));
+				return store_oom(&g->store);
 		}
 	}
 	return STORE_DONE;
@@ -136,8 +135,7 @@ gcroots_submit(struct store *s, struct batch *b)
 	for (i = 0; i < b->n; i++)
 		if (b->req[i].reply == REPLY_PENDING &&
 		    link_root(g, &b->req[i]) == -1)
-			return store_fail(s, STORE_SYSTEM, "%s",
-			    strerror(ENOMEM));
+			return store_oom(s);
 	return inner_status(g, g->inner->ops->submit(g->inner, b));
 }
 

@@ -80,12 +80,6 @@ struct store_local {
 	struct buf	 lines;		/* PHASE_TELL: for the collector */
 };
 
-static int
-fail_oom(struct store_local *l)
-{
-	return store_fail(&l->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
-}
-
 static void
 wake_in(struct store_local *l, long ms)
 {
@@ -144,7 +138,7 @@ tell_start(struct store_local *l)
 	}
 	for (i = 0; i < l->nfresh; i++)
 		if (buf_printf(&l->lines, "%s\n", l->fresh[i]->path) == -1)
-			return fail_oom(l);
+			return store_oom(&l->store);
 	return STORE_BUSY;
 }
 
@@ -194,7 +188,7 @@ static int
 finish_batch(struct store_local *l)
 {
 	if (rootset_reply(&l->roots, l->batch) == -1)
-		return fail_oom(l);
+		return store_oom(&l->store);
 	free(l->todo);
 	free(l->fresh);
 	l->todo = l->fresh = NULL;
@@ -229,7 +223,7 @@ check_some(struct store_local *l)
 		default:
 			/* Rooted, but we cannot tell: not "ok". */
 			if ((r->error = strdup(msg)) == NULL)
-				return fail_oom(l);
+				return store_oom(&l->store);
 		}
 	}
 	if (l->next < l->ntodo) {
@@ -400,7 +394,7 @@ register_fresh(struct store_local *l)
 		if (buf_append(&records, l->fresh[i]->path,
 		    strlen(l->fresh[i]->path) + 1) == -1) {
 			buf_free(&records);
-			return fail_oom(l);
+			return store_oom(&l->store);
 		}
 	rc = temproots_append(&l->file, buf_head(&records), buf_used(&records));
 	buf_free(&records);
@@ -412,7 +406,7 @@ register_fresh(struct store_local *l)
 		else if (asprintf(&l->fresh[i]->error, "cannot record it in "
 		    "%s: %s", l->file.path, strerror(errno)) == -1) {
 			l->fresh[i]->error = NULL;
-			return fail_oom(l);
+			return store_oom(&l->store);
 		}
 	}
 	if (rc == 0)
@@ -434,7 +428,7 @@ local_submit(struct store *s, struct batch *b)
 	if (rootset_begin(&l->roots, b, &l->todo, &l->ntodo) == -1 ||
 	    (l->fresh = reallocarray(NULL, l->ntodo + 1,
 	    sizeof(*l->fresh))) == NULL)
-		return fail_oom(l);
+		return store_oom(&l->store);
 	for (i = 0; i < l->ntodo; i++)
 		if (!l->todo[i]->held)
 			l->fresh[l->nfresh++] = l->todo[i];

@@ -92,8 +92,7 @@ finish_batch(struct store_multi *m)
 	struct request *req;
 
 	if ((req = reallocarray(NULL, nreq * m->n, sizeof(*req))) == NULL)
-		return store_fail(&m->store, STORE_SYSTEM, "%s",
-		    strerror(ENOMEM));
+		return store_oom(&m->store);
 	for (i = 0; i < nreq; i++)
 		for (k = 0; k < m->n; k++)
 			req[i * m->n + k] = m->copies[k * nreq + i];
@@ -176,14 +175,13 @@ multi_start(struct store *s, struct batch *b)
 	int status;
 
 	if ((m->copies = calloc(nreq * m->n + 1, sizeof(*m->copies))) == NULL)
-		return store_fail(s, STORE_SYSTEM, "%s", strerror(ENOMEM));
+		return store_oom(s);
 	for (k = 0; k < m->n; k++)
 		for (i = 0; i < nreq; i++)
 			if (copy_request(m, k, &b->req[i],
 			    &m->copies[k * nreq + i]) == -1) {
 				free_copies(m, nreq);
-				return store_fail(s, STORE_SYSTEM, "%s",
-				    strerror(ENOMEM));
+				return store_oom(s);
 			}
 	m->batch = b;
 	m->ndone = 0;

@@ -39,12 +39,6 @@ struct store_renew {
 	size_t		 ncur, nnext;	/* the pollfds each filled in */
 };
 
-static int
-fail_oom(struct store_renew *r)
-{
-	return store_fail(&r->store, STORE_SYSTEM, "%s", strerror(ENOMEM));
-}
-
 /* cur failed: so has the session. */
 static int
 cur_status(struct store_renew *r, int status)
@@ -70,7 +64,7 @@ hold_done(struct store_renew *r)
 		    b->req[i].reply != REPLY_MISSING)
 			continue;
 		if ((root = rootset_add(&r->held, b->req[i].path)) == NULL)
-			return fail_oom(r);
+			return store_oom(&r->store);
 		root->acked |= b->req[i].reply == REPLY_OK;
 	}
 	return STORE_DONE;
@@ -263,7 +257,7 @@ renew_drop(struct store *s, struct batch *b)
 	long n;
 
 	if ((n = mark_dropped(r, b)) == -1)
-		return fail_oom(r);
+		return store_oom(&r->store);
 	if (n == 0)
 		return STORE_DONE;
 	r->batch = b;
@@ -271,7 +265,7 @@ renew_drop(struct store *s, struct batch *b)
 		if (root->batch != r->held.gen &&
 		    request_add_kept(&r->refill, root->path, root->acked) == -1) {
 			batch_free(&r->refill);
-			return fail_oom(r);
+			return store_oom(&r->store);
 		}
 	if ((r->next = r->reopen(r->arg, err, sizeof(err))) == NULL)
 		return drop_abandon(r, err);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "request.h"
+#include "batch.h"
 #include "store.h"
 #include "store_daemon.h"
 #include "transport.h"

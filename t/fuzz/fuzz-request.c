@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "request.h"
+#include "batch.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
