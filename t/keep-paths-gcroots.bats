@@ -112,6 +112,47 @@ sessions() {
 	assert_output ""
 }
 
+# Readlinks every /proc/PID/fd link of pid until it exits, as Nix's
+# collector does for runtime roots; fails on one longer than PATH_MAX.
+proc_fd_probe() {
+	perl -MErrno=ENAMETOOLONG -e '
+	    my ($pid, $seen) = ($ARGV[0], 0);
+	    while (kill 0, $pid) {
+		opendir(my $d, "/proc/$pid/fd") or last;
+		for (grep { /^\d+$/ } readdir $d) {
+			next if defined readlink "/proc/$pid/fd/$_";
+			die "fd $_: $!\n" if $! == ENAMETOOLONG;
+		}
+		$seen++;
+	    }
+	    print "looked $seen times\n";' "$1"
+}
+
+@test "no fd of keep-paths' is a path a collector cannot read, though its sessions root is long and a stale session below it deeper than PATH_MAX" {
+	root=$BATS_TEST_TMPDIR
+	for c in r s t u; do root=$root/$(printf "$c%.0s" $(seq 200)); done
+	mkdir -p "$root/keep-paths-1-stale"
+	# 30 levels of 200-byte names below it: 6 KiB more; the files at the
+	# bottom keep the start-up sweep there long enough to be seen.
+	deep_tree "$root/keep-paths-1-stale" 30 "$(printf 'x%.0s' $(seq 200))" 20000
+	printf '[sweep]\nmin-age = 0\n' >"$BATS_TEST_TMPDIR/conf"
+	p=$(kp_add long-fds)
+	kp_start --config "$BATS_TEST_TMPDIR/conf" --store "gcroots?dir=$root"
+	# Not holding keep-paths' stdin open: its end of file is the release.
+	proc_fd_probe "$KP_PID_SAVED" >"$BATS_TEST_TMPDIR/probe" 2>&1 \
+	    {KP_IN}>&- {KP_OUT}<&- &
+	probe=$!
+	kp_send "$p"
+	kp_reply
+	assert_equal "$reply" "ok $p"
+	kp_stop
+	wait "$probe"
+	run cat "$BATS_TEST_TMPDIR/probe"
+	assert_output --regexp "^looked [1-9][0-9]* times$"
+	run ls -A "$root"
+	assert_output ""
+}
+
 @test "a full disk under the sessions: error replies for what could not be linked, the session goes on" {
 	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
 	s=$(sessions)

@@ -175,21 +175,6 @@ sweep() {
 	umount "$inner"
 }
 
-# deep_tree DIR LEVELS NAME [FILES]: DIR/d, LEVELS directories deep below
-# it, each named NAME, with FILES files at the bottom.  Built from the
-# bottom up, wrapping the tree in a new top level each time, so that no
-# process here ever stands deep: a cwd longer than PATH_MAX fails every
-# collection on the machine while it lasts (see rmtree.c).
-deep_tree() {
-	perl -e 'my ($dir, $levels, $name, $files) = @ARGV;
-	    chdir $dir or die; mkdir "d" or die;
-	    for (1 .. $files) { open(my $f, ">", "d/f$_") or die }
-	    for (1 .. $levels) {
-		mkdir "n" or die; rename "d", "n/$name" or die;
-		rename "n", "d" or die;
-	    }' "$1" "$2" "$3" "${4:-1}"
-}
-
 @test "a directory too deep for recursion is removed without a crash" {
 	dead deep
 	# 3,000 levels: far past any fd or stack budget of a recursive walk.
