@@ -121,7 +121,6 @@ static int
 drop_done(struct store_renew *r)
 {
 	size_t i;
-	int status;
 
 	for (i = 0; i < r->refill.n; i++)
 		if (r->refill.req[i].reply == REPLY_ERROR)
@@ -131,7 +130,9 @@ drop_done(struct store_renew *r)
 	r->old = r->cur;
 	r->cur = r->next;
 	r->next = NULL;
-	if ((status = r->old->ops->release(r->old)) == STORE_BUSY)
+	/* Without release(), close() is the (blocking) release. */
+	if (r->old->ops->release != NULL &&
+	    r->old->ops->release(r->old) == STORE_BUSY)
 		return STORE_BUSY;
 	return drop_released(r);
 }
