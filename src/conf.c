@@ -212,18 +212,20 @@ conf_read(struct settings *s, const char *path, int must_exist, char *err,
 }
 
 char *
-conf_user_file(void)
+conf_user_file(const char *name)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char *path;
 	int n;
 
 	if (xdg != NULL && *xdg != '\0')
-		n = asprintf(&path, "%s/keep-paths/config", xdg);
+		n = asprintf(&path, "%s/%s", xdg, name);
 	else if (home != NULL && *home != '\0')
-		n = asprintf(&path, "%s/.config/keep-paths/config", home);
-	else
+		n = asprintf(&path, "%s/.config/%s", home, name);
+	else {
+		errno = 0;
 		return NULL;
+	}
 	return n == -1 ? NULL : path;
 }
 
@@ -239,7 +241,7 @@ conf_load(struct settings *s, const char *extra, char *err, size_t errlen)
 	}
 	if (conf_read(s, CONF_SYSTEM_FILE, 0, err, errlen) == -1)
 		return -1;
-	user = conf_user_file();
+	user = conf_user_file("keep-paths/config");
 	rc = user != NULL ? conf_read(s, user, 0, err, errlen) : 0;
 	free(user);
 	if (rc == -1)

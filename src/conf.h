@@ -60,9 +60,12 @@ int	conf_read(struct settings *, const char *path, int must_exist,
 int	conf_load(struct settings *, const char *extra, char *err,
 	    size_t errlen);
 
-/* The per-user file: ${XDG_CONFIG_HOME:-$HOME/.config}/keep-paths/config,
- * or NULL if neither variable is set.  New string. */
-char	*conf_user_file(void);
+/*
+ * A per-user file: ${XDG_CONFIG_HOME:-$HOME/.config}/NAME (ours is
+ * keep-paths/config, Nix's nix/nix.conf).  New string; NULL with errno 0
+ * if neither variable is set, or with ENOMEM.
+ */
+char	*conf_user_file(const char *name);
 
 void	conf_free(struct settings *);
 

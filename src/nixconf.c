@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "nixconf.h"
 #include "xio.h"
 
@@ -174,8 +175,8 @@ read_file(struct found *f, const char *path, int depth)
 	return rc == -1 ? -1 : 0;
 }
 
-static const char *
-env_nonempty(const char *name)
+const char *
+nixconf_env(const char *name)
 {
 	const char *v = getenv(name);
 
@@ -212,8 +213,8 @@ read_list_reversed(struct found *f, const char *list, const char *suffix)
 static int
 read_user_files(struct found *f)
 {
-	const char *files = getenv("NIX_USER_CONF_FILES"), *home;
-	const char *dirs = env_nonempty("XDG_CONFIG_DIRS");
+	const char *files = getenv("NIX_USER_CONF_FILES");
+	const char *dirs = nixconf_env("XDG_CONFIG_DIRS");
 	char *path;
 	int rc;
 
@@ -222,13 +223,10 @@ read_user_files(struct found *f)
 	if (read_list_reversed(f, dirs != NULL ? dirs : "/etc/xdg",
 	    "/nix/nix.conf") == -1)
 		return -1;
-	if ((home = env_nonempty("XDG_CONFIG_HOME")) != NULL)
-		rc = asprintf(&path, "%s/nix/nix.conf", home);
-	else if ((home = env_nonempty("HOME")) != NULL)
-		rc = asprintf(&path, "%s/.config/nix/nix.conf", home);
-	else
-		return 0;
-	if (rc == -1) {
+	/* Last, so it wins: XDG_CONFIG_HOME's, as for our own file. */
+	if ((path = conf_user_file("nix/nix.conf")) == NULL) {
+		if (errno == 0)
+			return 0;
 		snprintf(f->err, f->errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
@@ -242,7 +240,7 @@ nixconf_store(char *value, size_t valuelen, char *from, size_t fromlen,
     char *err, size_t errlen)
 {
 	struct found f = { value, valuelen, from, fromlen, 0, err, errlen };
-	const char *dir = env_nonempty("NIX_CONF_DIR"), *env;
+	const char *dir = nixconf_env("NIX_CONF_DIR"), *env;
 	char *sysfile, *text;
 	int rc;
 

@@ -20,4 +20,8 @@
 int	nixconf_store(char *value, size_t valuelen, char *from, size_t fromlen,
 	    char *err, size_t errlen);
 
+/* An environment variable as keep-paths reads Nix's: NULL if unset or
+ * empty. */
+const char *nixconf_env(const char *name);
+
 #endif

@@ -62,21 +62,13 @@ too_long(char *err, size_t errlen, const char *option, const char *value,
 	return -1;
 }
 
-static const char *
-env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 char *
 store_dir_from_env(void)
 {
 	const char *dir;
 
-	if ((dir = env_nonempty("NIX_STORE_DIR")) == NULL &&
-	    (dir = env_nonempty("NIX_STORE")) == NULL)
+	if ((dir = nixconf_env("NIX_STORE_DIR")) == NULL &&
+	    (dir = nixconf_env("NIX_STORE")) == NULL)
 		dir = NIX_STORE_DIR_DEFAULT;
 	return storepath_canon(dir);
 }
@@ -84,7 +76,7 @@ store_dir_from_env(void)
 static const char *
 state_dir_from_env(void)
 {
-	const char *state = env_nonempty("NIX_STATE_DIR");
+	const char *state = nixconf_env("NIX_STATE_DIR");
 
 	return state != NULL ? state : NIX_STATE_DIR_DEFAULT;
 }
@@ -112,7 +104,7 @@ choose_daemon(const char *uri, struct store_choice *c, char *err,
 	const char *p;
 	char sock[sizeof(c->where)];
 
-	if ((p = env_nonempty("NIX_DAEMON_SOCKET_PATH")) != NULL) {
+	if ((p = nixconf_env("NIX_DAEMON_SOCKET_PATH")) != NULL) {
 		if (strlcat(c->why, "; NIX_DAEMON_SOCKET_PATH names the socket",
 		    sizeof(c->why)) >= sizeof(c->why))
 			return too_long(err, errlen, "--store ", uri,
@@ -263,7 +255,7 @@ choose_setting(struct store_choice *c, char *err, size_t errlen)
 		uri = value;
 		rc = field_printf(c->why, sizeof(c->why), "store = %s in %s",
 		    value, from);
-	} else if ((uri = env_nonempty("NIX_REMOTE")) != NULL)
+	} else if ((uri = nixconf_env("NIX_REMOTE")) != NULL)
 		rc = field_printf(c->why, sizeof(c->why), "NIX_REMOTE=%s",
 		    uri);
 	if (uri == NULL || strcmp(uri, "auto") == 0)

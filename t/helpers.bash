@@ -555,3 +555,20 @@ deep_tree() {
 		rename "n", "d" or die;
 	    }' "$1" "$2" "$3" "${4:-1}"
 }
+
+# What Nix's collector does to every process for its runtime roots:
+# readlink(2) each /proc/PID/fd link of pid, until it exits; fails on one
+# longer than PATH_MAX (ENAMETOOLONG fails the collection).
+proc_fd_probe() {
+	perl -MErrno=ENAMETOOLONG -e '
+	    my ($pid, $seen) = ($ARGV[0], 0);
+	    while (kill 0, $pid) {
+		opendir(my $d, "/proc/$pid/fd") or last;
+		for (grep { /^\d+$/ } readdir $d) {
+			next if defined readlink "/proc/$pid/fd/$_";
+			die "fd $_: $!\n" if $! == ENAMETOOLONG;
+		}
+		$seen++;
+	    }
+	    print "looked $seen times\n";' "$1"
+}

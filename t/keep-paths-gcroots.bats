@@ -112,22 +112,6 @@ sessions() {
 	assert_output ""
 }
 
-# Readlinks every /proc/PID/fd link of pid until it exits, as Nix's
-# collector does for runtime roots; fails on one longer than PATH_MAX.
-proc_fd_probe() {
-	perl -MErrno=ENAMETOOLONG -e '
-	    my ($pid, $seen) = ($ARGV[0], 0);
-	    while (kill 0, $pid) {
-		opendir(my $d, "/proc/$pid/fd") or last;
-		for (grep { /^\d+$/ } readdir $d) {
-			next if defined readlink "/proc/$pid/fd/$_";
-			die "fd $_: $!\n" if $! == ENAMETOOLONG;
-		}
-		$seen++;
-	    }
-	    print "looked $seen times\n";' "$1"
-}
-
 @test "no fd of keep-paths' is a path a collector cannot read, though its sessions root is long and a stale session below it deeper than PATH_MAX" {
 	root=$BATS_TEST_TMPDIR
 	for c in r s t u; do root=$root/$(printf "$c%.0s" $(seq 200)); done

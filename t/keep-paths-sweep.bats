@@ -192,19 +192,7 @@ sweep() {
 	deep_tree "$R/long" 30 "$(printf 'x%.0s' $(seq 200))" 20000
 	"$KEEP_PATHS_SWEEP" --min-age 0 "$R" >"$BATS_TEST_TMPDIR/out" 3>&- &
 	pid=$!
-	# What Nix's collector does to every process for its runtime roots:
-	# readlink(2) each /proc/PID/fd link; ENAMETOOLONG fails the run.
-	run -0 perl -MErrno=ENAMETOOLONG -e '
-	    my ($pid, $seen) = ($ARGV[0], 0);
-	    while (kill 0, $pid) {
-		opendir(my $d, "/proc/$pid/fd") or last;
-		for (grep { /^\d+$/ } readdir $d) {
-			next if defined readlink "/proc/$pid/fd/$_";
-			die "fd $_: $!\n" if $! == ENAMETOOLONG;
-		}
-		$seen++;
-	    }
-	    print "looked $seen times\n";' "$pid"
+	run -0 proc_fd_probe "$pid"
 	wait "$pid"
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line --partial "deleted $R/long: no owner holds its lock"
