@@ -273,6 +273,17 @@ nix_store_setting() {
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
 	kp_daemon_start
+	# The same window from the config file: reconnect = TIME.
+	printf 'reconnect = 1s\n' >"$BATS_TEST_TMPDIR/conf"
+	kp_hold_fresh gone-conf --store daemon --config "$BATS_TEST_TMPDIR/conf"
+	daemon_crash
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 75
+	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 1 s: "
+	kp_daemon_start
 	run -64 --separate-stderr "$KEEP_PATHS" --reconnect=soon
 	assert_equal "$stderr" "keep-paths: --reconnect soon: not a duration from 1s to 1d"
 }
