@@ -3,61 +3,102 @@
  * once; and the replies of a batch, read from them.  Both back ends use
  * it: a path is registered with the store once per session, however often
  * it is asked for.
+ *
+ * Built for size: a session may hold a closure of 100,000 paths for days.
+ * A root is one record in an arena (a flag byte, the name's length, the
+ * 20 bytes the 32 base-32 characters of its hash encode, and its name;
+ * the store directory is not repeated), found through an open-addressing
+ * table of 32-bit arena offsets: some 30 bytes a root, no malloc per root.
+ * A root is named by its offset, a root_id, which stays valid for the
+ * set's life: roots are never removed (a drop replaces the whole
+ * connection, and its set with it).
  */
 #ifndef KP_ROOTSET_H
 #define KP_ROOTSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "batch.h"
 
-/* One allocation per root: the struct, then its path. */
-struct root {
-	struct root	*next;		/* every root, for walks and freeing */
-	struct root	*prev;
-	char		*error;		/* refused in the batch that asked */
-	unsigned long	 batch;		/* last batch that asked for it */
-	unsigned long	 valid;		/* last batch that found it valid */
-	unsigned	 hash;
-	unsigned char	 held;		/* registered, before this batch */
-	unsigned char	 acked;		/* answered "ok" once: must stay */
-	char		 path[];
+typedef uint32_t root_id;
+#define ROOT_NONE	((root_id)-1)
+
+/* A root's flags. */
+#define ROOT_HELD	0x01	/* registered with the store */
+#define ROOT_ROOTED	0x02	/* answered ok or missing: the session's */
+#define ROOT_ACKED	0x04	/* answered ok once: must stay */
+#define ROOT_ASKED	0x08	/* in the latest batch */
+#define ROOT_VALID	0x10	/* the latest batch found it valid */
+#define ROOT_REFUSED	0x20	/* the latest batch could not register or
+				   check it (rootset_refusal says why) */
+
+struct root_refusal {
+	root_id		 id;
+	char		*why;
 };
 
-/*
- * An open-addressing table (linear probing, deletion by backward shift, so
- * no tombstones) of the roots, at most 3/4 full.  A tsearch(3) tree of
- * paths that share the store directory's prefix spent a third of
- * keep-paths' CPU time on a 100,000-path batch in comparing them.
- */
 struct rootset {
-	struct root	**slot;
-	size_t		 nslots;	/* 0, or a power of two */
+	const char	*storedir;	/* not owned */
+	size_t		 dirlen;
+	unsigned char	*arena;
+	size_t		 len, cap;
+	uint32_t	*slot;		/* arena offsets; ROOT_NONE: empty */
+	size_t		 nslots;
 	size_t		 n;
-	struct root	*all;
-	unsigned long	 gen;		/* number of the batch in flight */
+	/* The latest batch: its distinct roots, and those it refused. */
+	root_id		*asked;
+	size_t		 nasked, askedcap;
+	struct root_refusal *refused;
+	size_t		 nrefused;
 };
 
-struct root *rootset_find(struct rootset *, const char *path);
+/*
+ * An empty set of paths under storedir, which must outlive it.  Returns 0,
+ * or -1 with errno ENAMETOOLONG if its paths might not fit in PATH_MAX.
+ */
+int	 rootset_init(struct rootset *, const char *storedir);
 
-/* The root for path, added if new.  Returns NULL with errno ENOMEM. */
-struct root *rootset_add(struct rootset *, const char *path);
-
-/* Takes r out of the set and frees it. */
-void	 rootset_remove(struct rootset *, struct root *r);
+/* The root of path, or ROOT_NONE (also for a path that is no store path). */
+root_id	 rootset_find(const struct rootset *, const char *path);
 
 /*
- * Starts batch number ++gen: collects its distinct paths, as roots, into
- * a new array in *out (*n of them).  Returns 0, or -1 with errno ENOMEM.
+ * The root for path, a checked store path under the set's directory,
+ * added if new.  Returns ROOT_NONE with errno ENOMEM (or EINVAL).
  */
-int	 rootset_begin(struct rootset *, const struct batch *,
-	    struct root ***out, size_t *n);
+root_id	 rootset_add(struct rootset *, const char *path);
+
+/* Writes the root's path into buf (PATH_MAX bytes) and returns buf. */
+char	*rootset_path(const struct rootset *, root_id, char *buf);
+
+unsigned rootset_flags(const struct rootset *, root_id);
+void	 rootset_mark(struct rootset *, root_id, unsigned flags);
+void	 rootset_unmark(struct rootset *, root_id, unsigned flags);
+
+/* The first root (id ROOT_NONE) or the one after id; ROOT_NONE at the end. */
+root_id	 rootset_next(const struct rootset *, root_id id);
+
+/*
+ * Starts a batch: the last one's ASKED, VALID and REFUSED marks go, and
+ * the batch's distinct pending paths, added as roots and marked ASKED,
+ * become asked[0..nasked).  Returns 0, or -1 with errno ENOMEM.
+ */
+int	 rootset_begin(struct rootset *, const struct batch *);
+
+/* The same for every root, their HELD marks cleared: after a reconnect. */
+int	 rootset_begin_all(struct rootset *);
+
+/* Marks the root REFUSED in this batch, with a copy of why.  Returns 0/-1. */
+int	 rootset_refuse(struct rootset *, root_id, const char *why);
+
+/* Why the batch refused the root, or NULL. */
+const char *rootset_refusal(const struct rootset *, root_id);
 
 /*
  * Gives every pending request of the batch its reply: error if its root
- * has one, ok if the batch found it valid (or it is a REQUEST_KEEP, acked
- * as it was before), missing otherwise.  Returns 0, or -1 with errno
- * ENOMEM.
+ * was refused, ok if the batch found it valid (or it is a REQUEST_KEEP,
+ * acked as it was before), missing otherwise; and marks the roots that
+ * are the session's.  Returns 0, or -1 with errno ENOMEM.
  */
 int	 rootset_reply(struct rootset *, struct batch *);
 

@@ -42,6 +42,8 @@ struct store {
 					   every root is gone */
 };
 
+struct rootset;
+
 struct store_ops {
 	/*
 	 * Fills in the fds and events to poll (fd -1: none), at most
@@ -87,6 +89,11 @@ struct store_ops {
 	int	(*release)(struct store *);
 	/* Roots registered, or perhaps registered: what a drop would lose. */
 	size_t	(*roots)(struct store *);
+	/*
+	 * Optional (a daemon connection): the roots it holds, those the
+	 * session's replies rooted marked ROOT_ROOTED, for a drop's refill.
+	 */
+	const struct rootset *(*rootset)(struct store *);
 	/* Releases every root and frees the store. */
 	void	(*close)(struct store *);
 };

@@ -77,7 +77,7 @@ enum expect_kind {
 
 struct expect {
 	enum expect_kind	 kind;
-	struct root		*root;	/* EXPECT_ADD_ROOT */
+	root_id			 root;	/* EXPECT_ADD_ROOT */
 };
 
 struct store_daemon {
@@ -115,7 +115,7 @@ struct store_daemon {
 };
 
 static int
-expect_push(struct store_daemon *d, enum expect_kind kind, struct root *root)
+expect_push(struct store_daemon *d, enum expect_kind kind, root_id root)
 {
 	struct expect *e;
 	size_t cap;
@@ -183,11 +183,11 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	d->version = v < WP_CLIENT_VERSION ? (unsigned)v : WP_CLIENT_VERSION;
 	snprintf(probe, sizeof(probe), "%s/%s", d->storedir, PROBE_NAME);
 	if (wp_put_hello_rest(&d->out, d->version) == -1 ||
-	    expect_push(d, EXPECT_HELLO_REST, NULL) == -1 ||
+	    expect_push(d, EXPECT_HELLO_REST, ROOT_NONE) == -1 ||
 	    wp_put_set_options(&d->out) == -1 ||
-	    expect_push(d, EXPECT_SET_OPTIONS, NULL) == -1 ||
+	    expect_push(d, EXPECT_SET_OPTIONS, ROOT_NONE) == -1 ||
 	    wp_put_is_valid_path(&d->out, probe) == -1 ||
-	    expect_push(d, EXPECT_PROBE, NULL) == -1)
+	    expect_push(d, EXPECT_PROBE, ROOT_NONE) == -1)
 		*status = store_oom(&d->store);
 	return WP_OK;
 }
@@ -232,7 +232,7 @@ parse_query_valid(struct store_daemon *d, struct wp_reader *r)
 	const char *s;
 	size_t len;
 	char path[PATH_MAX];
-	struct root *root;
+	root_id root;
 	int rc;
 
 	if ((rc = wp_get_u64(r, &n)) != WP_OK)
@@ -245,10 +245,10 @@ parse_query_valid(struct store_daemon *d, struct wp_reader *r)
 		memcpy(path, s, len);
 		path[len] = '\0';
 		/* Only a subset of what we asked may come back. */
-		if ((root = rootset_find(&d->roots, path)) == NULL ||
-		    root->batch != d->roots.gen)
+		if ((root = rootset_find(&d->roots, path)) == ROOT_NONE ||
+		    !(rootset_flags(&d->roots, root) & ROOT_ASKED))
 			return WP_BAD;
-		root->valid = d->roots.gen;	/* idempotent if reparsed */
+		rootset_mark(&d->roots, root, ROOT_VALID); /* if reparsed too */
 	}
 	return WP_OK;
 }
@@ -280,9 +280,9 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 
 static int queue_recheck(struct store_daemon *);
 static int finish_reconnect(struct store_daemon *);
-static int queue_root(struct store_daemon *, struct root *);
-static int queue_barrier_and_validity(struct store_daemon *, struct root **,
-    size_t, enum expect_kind);
+static int queue_root(struct store_daemon *, root_id);
+static int queue_barrier_and_validity(struct store_daemon *,
+    enum expect_kind);
 static int daemon_submit(struct store *, struct batch *);
 
 /* --reconnect was asked for. */
@@ -301,7 +301,7 @@ on_result(struct store_daemon *d, const struct expect *e)
 	if (e->kind == EXPECT_PROBE)
 		d->ready = 1;
 	else if (e->kind == EXPECT_ADD_ROOT) {
-		e->root->held = 1;
+		rootset_mark(&d->roots, e->root, ROOT_HELD);
 		d->nsent--;
 		d->nheld++;
 	}
@@ -333,11 +333,11 @@ on_error(struct store_daemon *d, const struct expect *e,
 	switch (e->kind) {
 	case EXPECT_ADD_ROOT:
 		/* After the daemon started work: the connection goes on. */
-		free(e->root->error);
-		e->root->error = msg;
-		free(d->root_error);
-		d->root_error = strdup(msg);
 		d->nsent--;
+		free(d->root_error);
+		d->root_error = msg;
+		if (rootset_refuse(&d->roots, e->root, msg) == -1)
+			return store_oom(&d->store);
 		return STORE_BUSY;
 	case EXPECT_PROBE:
 		status = store_fail(&d->store, STORE_UNREACHABLE, "the daemon refused a "
@@ -432,42 +432,29 @@ parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
 static int
 queue_recheck(struct store_daemon *d)
 {
-	struct root *r, **roots = NULL, **grown;
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	size_t i;
+	int rc;
 
 	/* Every root is sent again: queue_root counts them anew. */
 	d->nsent = d->nheld = 0;
-	d->roots.gen++;
-	for (r = d->roots.all; r != NULL && rc == 0; r = r->next) {
-		r->batch = d->roots.gen;
-		r->held = 0;
-		if (n == cap) {
-			if ((grown = reallocarray(roots, cap * 2 + 64,
-			    sizeof(*roots))) == NULL) {
-				free(roots);
-				return store_oom(&d->store);
-			}
-			roots = grown;
-			cap = cap * 2 + 64;
-		}
-		roots[n++] = r;
-		rc = queue_root(d, r);
-	}
-	if (rc == 0 && n > 0)
-		rc = queue_barrier_and_validity(d, roots, n, EXPECT_RECHECK);
-	free(roots);
+	rc = rootset_begin_all(&d->roots);
+	for (i = 0; i < d->roots.nasked && rc == 0; i++)
+		rc = queue_root(d, d->roots.asked[i]);
+	if (rc == 0 && d->roots.nasked > 0)
+		rc = queue_barrier_and_validity(d, EXPECT_RECHECK);
 	if (rc == -1)
 		return store_oom(&d->store);
 	d->rechecking = 1;
-	return n == 0 ? finish_reconnect(d) : STORE_BUSY;
+	return d->roots.nasked == 0 ? finish_reconnect(d) : STORE_BUSY;
 }
 
 /* An acked root that a recheck found gone: collected in the gap. */
 static int
-collected(const struct store_daemon *d, const struct root *r)
+collected(const struct store_daemon *d, root_id id)
 {
-	return r->acked && (!r->held || r->valid != d->roots.gen);
+	unsigned f = rootset_flags(&d->roots, id);
+
+	return (f & ROOT_ACKED) && (~f & (ROOT_HELD | ROOT_VALID));
 }
 
 /*
@@ -476,21 +463,24 @@ collected(const struct store_daemon *d, const struct root *r)
  */
 static int
 fail_collected(struct store_daemon *d, size_t lost, size_t len,
-    const struct root *first)
+    root_id first)
 {
-	struct root *r;
+	char path[PATH_MAX];
+	root_id id;
 	char *p;
 
 	if ((d->lost = p = malloc(len + 1)) != NULL) {
-		for (r = d->roots.all; r != NULL; r = r->next)
-			if (collected(d, r))
-				p += sprintf(p, "%s\n", r->path);
+		for (id = rootset_next(&d->roots, ROOT_NONE); id != ROOT_NONE;
+		    id = rootset_next(&d->roots, id))
+			if (collected(d, id))
+				p += sprintf(p, "%s\n",
+				    rootset_path(&d->roots, id, path));
 		d->store.lost = d->lost;
 	}
 	return store_fail(&d->store, STORE_CLOSED, "%s: reconnected, "
 	    "but %zu root%s acked before had been collected meanwhile, "
 	    "%s among them", d->name, lost, lost == 1 ? "" : "s",
-	    first->path);
+	    rootset_path(&d->roots, first, path));
 }
 
 /*
@@ -500,16 +490,18 @@ fail_collected(struct store_daemon *d, size_t lost, size_t len,
 static int
 finish_reconnect(struct store_daemon *d)
 {
-	struct root *r, *first = NULL;
+	char path[PATH_MAX];
+	root_id id, first = ROOT_NONE;
 	struct batch *b = d->batch;
 	size_t lost = 0, held = 0, len = 0;
 
-	for (r = d->roots.all; r != NULL; r = r->next) {
-		held += r->held;
-		if (collected(d, r)) {
+	for (id = rootset_next(&d->roots, ROOT_NONE); id != ROOT_NONE;
+	    id = rootset_next(&d->roots, id)) {
+		held += (rootset_flags(&d->roots, id) & ROOT_HELD) != 0;
+		if (collected(d, id)) {
 			lost++;
-			len += strlen(r->path) + 1;
-			first = first != NULL ? first : r;
+			len += strlen(rootset_path(&d->roots, id, path)) + 1;
+			first = first != ROOT_NONE ? first : id;
 		}
 	}
 	if (lost > 0)
@@ -531,7 +523,7 @@ try_reconnect(struct store_daemon *d)
 
 	if (transport_open(&d->t, &d->target, err, sizeof(err)) == 0) {
 		if (wp_put_hello(&d->out) == -1 ||
-		    expect_push(d, EXPECT_HELLO, NULL) == -1)
+		    expect_push(d, EXPECT_HELLO, ROOT_NONE) == -1)
 			return store_oom(&d->store);
 		return STORE_BUSY;
 	}
@@ -729,35 +721,41 @@ daemon_ready(struct store *s)
 
 /* Queues AddTempRoot for r unless it is held already. */
 static int
-queue_root(struct store_daemon *d, struct root *r)
+queue_root(struct store_daemon *d, root_id id)
 {
-	if (r->held)
+	char path[PATH_MAX];
+
+	if (rootset_flags(&d->roots, id) & ROOT_HELD)
 		return 0;
-	if (wp_put_add_temp_root(&d->out, r->path) == -1 ||
-	    expect_push(d, EXPECT_ADD_ROOT, r) == -1)
+	if (wp_put_add_temp_root(&d->out,
+	    rootset_path(&d->roots, id, path)) == -1 ||
+	    expect_push(d, EXPECT_ADD_ROOT, id) == -1)
 		return -1;
 	d->nsent++;
 	return 0;
 }
 
-/* Queues the barrier and the validity queries (as kind) for roots[0..n). */
+/* Queues the barrier and the validity queries (as kind) for the batch. */
 static int
-queue_barrier_and_validity(struct store_daemon *d, struct root **roots,
-    size_t n, enum expect_kind kind)
+queue_barrier_and_validity(struct store_daemon *d, enum expect_kind kind)
 {
-	char *paths[QUERY_CHUNK];
-	size_t i, j, chunk;
+	const root_id *ids = d->roots.asked;
+	size_t n = d->roots.nasked, i, j, chunk;
+	char path[PATH_MAX];
 
 	if (d->barrier && (wp_put_gc_barrier(&d->out) == -1 ||
-	    expect_push(d, EXPECT_BARRIER, NULL) == -1))
+	    expect_push(d, EXPECT_BARRIER, ROOT_NONE) == -1))
 		return -1;
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < QUERY_CHUNK ? n - i : QUERY_CHUNK;
+		if (wp_put_query_valid_begin(&d->out, chunk) == -1)
+			return -1;
 		for (j = 0; j < chunk; j++)
-			paths[j] = roots[i + j]->path;
-		if (wp_put_query_valid_paths(&d->out, d->version, paths,
-		    chunk) == -1 ||
-		    expect_push(d, kind, NULL) == -1)
+			if (wp_put_path(&d->out,
+			    rootset_path(&d->roots, ids[i + j], path)) == -1)
+				return -1;
+		if (wp_put_query_valid_end(&d->out, d->version) == -1 ||
+		    expect_push(d, kind, ROOT_NONE) == -1)
 			return -1;
 	}
 	return 0;
@@ -767,23 +765,25 @@ static int
 daemon_submit(struct store *s, struct batch *b)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	struct root **roots;
-	size_t i, n;
-	int rc = 0;
+	size_t i;
+	int rc;
 
-	if (rootset_begin(&d->roots, b, &roots, &n) == -1)
-		return store_oom(&d->store);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = queue_root(d, roots[i]);
-	if (rc == 0 && n > 0 && !batch_kept(b))
-		rc = queue_barrier_and_validity(d, roots, n,
-		    EXPECT_QUERY_VALID);
-	free(roots);
+	rc = rootset_begin(&d->roots, b);
+	for (i = 0; i < d->roots.nasked && rc == 0; i++)
+		rc = queue_root(d, d->roots.asked[i]);
+	if (rc == 0 && d->roots.nasked > 0 && !batch_kept(b))
+		rc = queue_barrier_and_validity(d, EXPECT_QUERY_VALID);
 	if (rc == -1)
 		return store_oom(&d->store);
 	d->batch = b;
 	/* Nothing queued (every root held already): done now. */
 	return d->ehead == d->elen ? finish_batch(d) : STORE_BUSY;
+}
+
+static const struct rootset *
+daemon_rootset(struct store *s)
+{
+	return &((struct store_daemon *)s)->roots;
 }
 
 static size_t
@@ -843,6 +843,7 @@ static const struct store_ops daemon_ops = {
 	.ready = daemon_ready,
 	.submit = daemon_submit,
 	.roots = daemon_roots,
+	.rootset = daemon_rootset,
 	.release = daemon_release,
 	.close = daemon_close,
 };
@@ -862,9 +863,10 @@ store_daemon_open(struct transport *t, const char *name,
 	d->t = *t;
 	d->barrier = 1;		/* until the handshake says otherwise */
 	if ((d->storedir = strdup(storedir)) == NULL ||
+	    rootset_init(&d->roots, d->storedir) == -1 ||
 	    (d->name = strdup(name)) == NULL ||
 	    wp_put_hello(&d->out) == -1 ||
-	    expect_push(d, EXPECT_HELLO, NULL) == -1) {
+	    expect_push(d, EXPECT_HELLO, ROOT_NONE) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		daemon_close(&d->store);
 		return NULL;

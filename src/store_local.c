@@ -72,11 +72,10 @@ struct store_local {
 	enum phase	 phase;
 	long		 wake_at;	/* -1: no timer */
 	struct batch	*batch;
-	struct root	**todo;		/* the batch's distinct roots */
-	size_t		 ntodo;
-	struct root	**fresh;	/* those it registers */
+	root_id		*fresh;		/* of the batch's roots (roots.asked),
+					   those it registers */
 	size_t		 nfresh;
-	size_t		 next;		/* PHASE_CHECK: next in todo */
+	size_t		 next;		/* PHASE_CHECK: next in roots.asked */
 	struct buf	 lines;		/* PHASE_TELL: for the collector */
 };
 
@@ -123,6 +122,7 @@ check_start(struct store_local *l)
 static int
 tell_start(struct store_local *l)
 {
+	char path[PATH_MAX];
 	size_t i;
 
 	sock_close(l);
@@ -137,7 +137,8 @@ tell_start(struct store_local *l)
 		return STORE_BUSY;
 	}
 	for (i = 0; i < l->nfresh; i++)
-		if (buf_printf(&l->lines, "%s\n", l->fresh[i]->path) == -1)
+		if (buf_printf(&l->lines, "%s\n",
+		    rootset_path(&l->roots, l->fresh[i], path)) == -1)
 			return store_oom(&l->store);
 	return STORE_BUSY;
 }
@@ -189,10 +190,9 @@ finish_batch(struct store_local *l)
 {
 	if (rootset_reply(&l->roots, l->batch) == -1)
 		return store_oom(&l->store);
-	free(l->todo);
 	free(l->fresh);
-	l->todo = l->fresh = NULL;
-	l->ntodo = l->nfresh = 0;
+	l->fresh = NULL;
+	l->nfresh = 0;
 	l->batch = NULL;
 	l->phase = PHASE_IDLE;
 	l->wake_at = -1;
@@ -203,17 +203,18 @@ finish_batch(struct store_local *l)
 static int
 check_some(struct store_local *l)
 {
-	char msg[STORE_ERROR_MAX];
-	struct root *r;
+	char msg[STORE_ERROR_MAX], path[PATH_MAX];
 	size_t end = l->next + CHECK_CHUNK;
+	root_id id;
 
-	for (; l->next < l->ntodo && l->next < end; l->next++) {
-		r = l->todo[l->next];
-		if (r->error != NULL)
+	for (; l->next < l->roots.nasked && l->next < end; l->next++) {
+		id = l->roots.asked[l->next];
+		if (rootset_flags(&l->roots, id) & ROOT_REFUSED)
 			continue;
-		switch (nixdb_is_valid(l->db, r->path, msg, sizeof(msg))) {
+		switch (nixdb_is_valid(l->db, rootset_path(&l->roots, id, path),
+		    msg, sizeof(msg))) {
 		case NIXDB_VALID:
-			r->valid = l->roots.gen;
+			rootset_mark(&l->roots, id, ROOT_VALID);
 			break;
 		case NIXDB_INVALID:
 			break;
@@ -222,11 +223,11 @@ check_some(struct store_local *l)
 			return STORE_BUSY;
 		default:
 			/* Rooted, but we cannot tell: not "ok". */
-			if ((r->error = strdup(msg)) == NULL)
+			if (rootset_refuse(&l->roots, id, msg) == -1)
 				return store_oom(&l->store);
 		}
 	}
-	if (l->next < l->ntodo) {
+	if (l->next < l->roots.nasked) {
 		wake_in(l, 0);
 		return STORE_BUSY;
 	}
@@ -387,27 +388,28 @@ static int
 register_fresh(struct store_local *l)
 {
 	struct buf records = { NULL, 0, 0, 0 };
+	char path[PATH_MAX], why[STORE_ERROR_MAX];
 	size_t i;
 	int rc;
 
-	for (i = 0; i < l->nfresh; i++)
-		if (buf_append(&records, l->fresh[i]->path,
-		    strlen(l->fresh[i]->path) + 1) == -1) {
+	for (i = 0; i < l->nfresh; i++) {
+		rootset_path(&l->roots, l->fresh[i], path);
+		if (buf_append(&records, path, strlen(path) + 1) == -1) {
 			buf_free(&records);
 			return store_oom(&l->store);
 		}
+	}
 	rc = temproots_append(&l->file, buf_head(&records), buf_used(&records));
+	snprintf(why, sizeof(why), "cannot record it in %s: %s",
+	    l->file.path, strerror(errno));
 	buf_free(&records);
 	if (rc == -2)
 		return lost_file(l);
 	for (i = 0; i < l->nfresh; i++) {
 		if (rc == 0)
-			l->fresh[i]->held = 1;
-		else if (asprintf(&l->fresh[i]->error, "cannot record it in "
-		    "%s: %s", l->file.path, strerror(errno)) == -1) {
-			l->fresh[i]->error = NULL;
+			rootset_mark(&l->roots, l->fresh[i], ROOT_HELD);
+		else if (rootset_refuse(&l->roots, l->fresh[i], why) == -1)
 			return store_oom(&l->store);
-		}
 	}
 	if (rc == 0)
 		l->nheld += l->nfresh;
@@ -425,14 +427,14 @@ local_submit(struct store *s, struct batch *b)
 	int status;
 
 	l->batch = b;
-	if (rootset_begin(&l->roots, b, &l->todo, &l->ntodo) == -1 ||
-	    (l->fresh = reallocarray(NULL, l->ntodo + 1,
+	if (rootset_begin(&l->roots, b) == -1 ||
+	    (l->fresh = reallocarray(NULL, l->roots.nasked + 1,
 	    sizeof(*l->fresh))) == NULL)
 		return store_oom(&l->store);
-	for (i = 0; i < l->ntodo; i++)
-		if (!l->todo[i]->held)
-			l->fresh[l->nfresh++] = l->todo[i];
-	if (l->ntodo == 0)
+	for (i = 0; i < l->roots.nasked; i++)
+		if (!(rootset_flags(&l->roots, l->roots.asked[i]) & ROOT_HELD))
+			l->fresh[l->nfresh++] = l->roots.asked[i];
+	if (l->roots.nasked == 0)
 		return finish_batch(l);
 	if (l->nfresh == 0)
 		return check_start(l);	/* all held since earlier batches */
@@ -460,7 +462,6 @@ local_close(struct store *s)
 		close(l->gclock_fd);
 	nixdb_close(l->db);
 	rootset_free(&l->roots);
-	free(l->todo);
 	free(l->fresh);
 	free(l->statedir);
 	free(l->storedir);
@@ -517,9 +518,10 @@ store_local_open(const char *statedir, const char *storedir, char *err,
 	l->wake_at = -1;
 	if ((l->statedir = strdup(statedir)) == NULL ||
 	    (l->storedir = strdup(storedir)) == NULL ||
+	    rootset_init(&l->roots, l->storedir) == -1 ||
 	    asprintf(&l->gc_socket, "%s/gc-socket/socket", statedir) == -1) {
 		l->gc_socket = NULL;
-		store_fail(&l->store, 0, "%s", strerror(ENOMEM));
+		store_fail(&l->store, 0, "%s", strerror(errno));
 		return open_failed(l, err, errlen);
 	}
 	snprintf(gclock, sizeof(gclock), "%s/gc.lock", statedir);

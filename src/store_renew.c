@@ -1,9 +1,10 @@
 /*
  * store_renew: a drop, make before break.
  *
- * The set of roots the connection holds is kept here, from the replies
- * of every batch ("ok" and "missing" are rooted).  A drop batch:
- *	marks the roots it names (a path not held is an error reply);
+ * The roots the connection holds are its own set's (store_ops.rootset),
+ * those marked ROOT_ROOTED by the replies of every batch ("ok" and
+ * "missing" are rooted).  A drop batch:
+ *	finds the roots it names (a path not held is an error reply);
  *	opens the next connection, and once it is ready submits every other
  *	root to it as REQUEST_KEEP: registered, with no barrier, since the
  *	old connection holds them meanwhile: a collection running now read
@@ -17,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,9 @@ struct store_renew {
 	struct store	*old;		/* a drop's old one, releasing */
 	store_reopen_fn	 reopen;
 	void		*arg;
-	struct rootset	 held;		/* what cur holds */
 	struct batch	*batch;		/* in flight, or NULL */
+	root_id		*dropped;	/* in cur's set, sorted */
+	size_t		 ndropped;
 	struct batch	 refill;	/* the roots that stay, for next */
 	int		 refilling;	/* refill is with next */
 	size_t		 ncur, nnext;	/* the pollfds each filled in */
@@ -50,24 +53,20 @@ cur_status(struct store_renew *r, int status)
 	return status;
 }
 
-/* A hold batch is done: what it rooted is held. */
+/* A hold batch is done: cur's set marks what it rooted. */
 static int
 hold_done(struct store_renew *r)
 {
-	struct batch *b = r->batch;
-	struct root *root;
-	size_t i;
-
 	r->batch = NULL;
-	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply != REPLY_OK &&
-		    b->req[i].reply != REPLY_MISSING)
-			continue;
-		if ((root = rootset_add(&r->held, b->req[i].path)) == NULL)
-			return store_oom(&r->store);
-		root->acked |= b->req[i].reply == REPLY_OK;
-	}
 	return STORE_DONE;
+}
+
+static void
+dropped_free(struct store_renew *r)
+{
+	free(r->dropped);
+	r->dropped = NULL;
+	r->ndropped = 0;
 }
 
 /*
@@ -87,6 +86,7 @@ drop_abandon(struct store_renew *r, const char *why)
 	r->next = NULL;
 	r->refilling = 0;
 	batch_free(&r->refill);
+	dropped_free(r);
 	r->batch = NULL;
 	return store_refuse_drop(&r->store, b, reason);
 }
@@ -96,19 +96,15 @@ static int
 drop_released(struct store_renew *r)
 {
 	struct batch *b = r->batch;
-	struct root *root;
 	size_t i;
 
 	r->old->ops->close(r->old);
 	r->old = NULL;
 	r->batch = NULL;
-	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply != REPLY_PENDING)
-			continue;
-		b->req[i].reply = REPLY_DROPPED;
-		if ((root = rootset_find(&r->held, b->req[i].path)) != NULL)
-			rootset_remove(&r->held, root);
-	}
+	dropped_free(r);
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_PENDING)
+			b->req[i].reply = REPLY_DROPPED;
 	return STORE_DONE;
 }
 
@@ -221,53 +217,86 @@ renew_submit(struct store *s, struct batch *b)
 	return status == STORE_DONE ? hold_done(r) : status;
 }
 
-/*
- * Marks the roots b drops, as batch number ++gen of the held set; returns
- * how many, or -1 (ENOMEM).
- */
-static long
-mark_dropped(struct store_renew *r, struct batch *b)
+static int
+id_cmp(const void *a, const void *b)
 {
-	struct root *root;
-	long n = 0;
-	size_t i;
+	root_id x = *(const root_id *)a, y = *(const root_id *)b;
 
-	r->held.gen++;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Finds the roots b drops in cur's set, sorted and each once, in
+ * r->dropped; a path not held gets its error reply.  Returns 0/-1.
+ */
+static int
+find_dropped(struct store_renew *r, const struct rootset *set,
+    struct batch *b)
+{
+	root_id id;
+	size_t i, n = 0;
+
+	if ((r->dropped = reallocarray(NULL, b->n + 1,
+	    sizeof(*r->dropped))) == NULL)
+		return -1;
 	for (i = 0; i < b->n; i++) {
 		if (b->req[i].reply != REPLY_PENDING)
 			continue;
-		root = rootset_find(&r->held, b->req[i].path);
-		if (root == NULL) {
+		id = rootset_find(set, b->req[i].path);
+		if (id == ROOT_NONE || !(rootset_flags(set, id) & ROOT_ROOTED)) {
 			if (request_set_error(&b->req[i],
 			    "not held by this session") == -1)
 				return -1;
 			continue;
 		}
-		n += root->batch != r->held.gen;
-		root->batch = r->held.gen;
+		r->dropped[n++] = id;
 	}
-	return n;
+	qsort(r->dropped, n, sizeof(*r->dropped), id_cmp);
+	for (i = r->ndropped = 0; i < n; i++)
+		if (i == 0 || r->dropped[i] != r->dropped[i - 1])
+			r->dropped[r->ndropped++] = r->dropped[i];
+	return 0;
+}
+
+/* The roots that stay, each as a REQUEST_KEEP in r->refill.  Returns 0/-1. */
+static int
+fill_refill(struct store_renew *r, const struct rootset *set)
+{
+	char path[PATH_MAX];
+	unsigned flags;
+	root_id id;
+
+	for (id = rootset_next(set, ROOT_NONE); id != ROOT_NONE;
+	    id = rootset_next(set, id)) {
+		flags = rootset_flags(set, id);
+		if (!(flags & ROOT_ROOTED) || bsearch(&id, r->dropped,
+		    r->ndropped, sizeof(id), id_cmp) != NULL)
+			continue;
+		if (request_add_kept(&r->refill, rootset_path(set, id, path),
+		    (flags & ROOT_ACKED) != 0) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
 renew_drop(struct store *s, struct batch *b)
 {
 	struct store_renew *r = (struct store_renew *)s;
+	const struct rootset *set = r->cur->ops->rootset(r->cur);
 	char err[STORE_ERROR_MAX];
-	struct root *root;
-	long n;
 
-	if ((n = mark_dropped(r, b)) == -1)
+	if (find_dropped(r, set, b) == -1 || (r->ndropped > 0 &&
+	    fill_refill(r, set) == -1)) {
+		dropped_free(r);
+		batch_free(&r->refill);
 		return store_oom(&r->store);
-	if (n == 0)
+	}
+	if (r->ndropped == 0) {
+		dropped_free(r);
 		return STORE_DONE;
+	}
 	r->batch = b;
-	for (root = r->held.all; root != NULL; root = root->next)
-		if (root->batch != r->held.gen &&
-		    request_add_kept(&r->refill, root->path, root->acked) == -1) {
-			batch_free(&r->refill);
-			return store_oom(&r->store);
-		}
 	if ((r->next = r->reopen(r->arg, err, sizeof(err))) == NULL)
 		return drop_abandon(r, err);
 	return STORE_BUSY;
@@ -291,7 +320,7 @@ renew_close(struct store *s)
 	if (r->old != NULL)
 		r->old->ops->close(r->old);
 	r->cur->ops->close(r->cur);
-	rootset_free(&r->held);
+	dropped_free(r);
 	batch_free(&r->refill);
 	free(r->arg);
 	free(r);

@@ -17,7 +17,8 @@ typedef struct store *(*store_reopen_fn)(const void *arg, char *err,
 	    size_t errlen);
 
 /*
- * Wraps first, which reopen(arg) opens again for each drop; arg is freed
+ * Wraps first, which reopen(arg) opens again for each drop (both must
+ * have store_ops.rootset, whose marks say what they hold); arg is freed
  * with free() when the store closes.  Returns the store, or NULL with a
  * message in err (first and arg are freed then too).
  */

@@ -135,19 +135,24 @@ wp_put_gc_barrier(struct buf *b)
 }
 
 int
-wp_put_query_valid_paths(struct buf *b, unsigned version, char *const *paths,
-    size_t n)
+wp_put_query_valid_begin(struct buf *b, size_t n)
 {
-	size_t i;
-
-	if (wp_put_u64(b, WP_OP_QUERY_VALID_PATHS) == -1 ||
-	    wp_put_u64(b, n) == -1)
+	if (wp_put_u64(b, WP_OP_QUERY_VALID_PATHS) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (wp_put_string(b, paths[i], strlen(paths[i])) == -1)
-			return -1;
-	if (WP_MINOR(version) >= 27 && wp_put_u64(b, 0) == -1)
-		return -1;		/* substitute: no */
+	return wp_put_u64(b, n);
+}
+
+int
+wp_put_path(struct buf *b, const char *path)
+{
+	return wp_put_string(b, path, strlen(path));
+}
+
+int
+wp_put_query_valid_end(struct buf *b, unsigned version)
+{
+	if (WP_MINOR(version) >= 27)
+		return wp_put_u64(b, 0);	/* substitute: no */
 	return 0;
 }
 

@@ -56,8 +56,10 @@ int	wp_put_set_options(struct buf *);
 int	wp_put_is_valid_path(struct buf *, const char *path);
 int	wp_put_add_temp_root(struct buf *, const char *path);
 int	wp_put_gc_barrier(struct buf *);
-int	wp_put_query_valid_paths(struct buf *, unsigned version,
-	    char *const *paths, size_t n);
+/* QueryValidPaths: begin (n paths), n wp_put_path calls, end. */
+int	wp_put_query_valid_begin(struct buf *, size_t n);
+int	wp_put_path(struct buf *, const char *path);
+int	wp_put_query_valid_end(struct buf *, unsigned version);
 
 /* Decoders. */
 enum wp_result {
