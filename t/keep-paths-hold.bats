@@ -237,3 +237,43 @@ load helpers
 	kp_gc
 	refute [ -e "$out" ]
 }
+
+# 32 store paths, not built: path k's hash is the base-32 alphabet turned
+# by k, so every digit stands at every place; names of 1, 211 and every
+# allowed character.
+every_digit_paths() {
+	local a=0123456789abcdfghijklmnpqrsvwxyz k name
+	local n211
+	n211=$(printf 'n%.0s' $(seq 211))
+	for k in $(seq 0 31); do
+		case $((k % 4)) in
+		0) name=a ;;
+		1) name=$n211 ;;
+		2) name="A+-._?=z$k" ;;
+		*) name="hello-2.12.$k" ;;
+		esac
+		printf '%s/%s%s-%s\n' "$NIX_STORE_DIR" "${a:k}" "${a:0:k}" "$name"
+	done
+}
+
+@test "the store is told exactly the paths asked for: every hash digit at every place, names of 1 to 211 characters" {
+	every_digit_paths >"$BATS_TEST_TMPDIR/asked"
+	for store in daemon local; do
+		kp_hold_fresh "first-$store" --store "$store"
+		kp_send "$(cat "$BATS_TEST_TMPDIR/asked")"
+		while read -r path; do
+			kp_reply
+			assert_equal "$reply" "missing $path"
+		done <"$BATS_TEST_TMPDIR/asked"
+		if [ "$store" = daemon ]; then
+			f="$NIX_STATE_DIR/temproots/$(pgrep -n -P "$(cat "$KP_NIX/daemon.pid")")"
+		else
+			f="$NIX_STATE_DIR/temproots/$KP_PID_SAVED"
+		fi
+		tr '\0' '\n' <"$f" | grep -v -- "-first-$store\$" | sort >"$BATS_TEST_TMPDIR/told"
+		sort "$BATS_TEST_TMPDIR/asked" >"$BATS_TEST_TMPDIR/want"
+		run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/told"
+		assert_success
+		kp_stop
+	done
+}
