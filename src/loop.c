@@ -53,6 +53,8 @@
  */
 #define OUT_MAX		(8 << 20)
 #define READ_CHUNK	65536
+/* The shortest request worth reserving queue room for: a store path. */
+#define LINE_TYPICAL	64
 /* How long replies already made may take to drain at a failure. */
 #define FINAL_FLUSH_MS	1000
 #define LOOP_GO		(-1)
@@ -394,6 +396,19 @@ parent_gone(struct loop *l)
 	return session_ending(l, KP_EXIT_OK);
 }
 
+/*
+ * How much to read: no more than the queue has room for, in store paths,
+ * so it never grows (and its array never doubles) far past QUEUE_MAX.
+ */
+static size_t
+read_budget(const struct loop *l)
+{
+	size_t room = QUEUE_MAX - l->queued.n;	/* polled only below it */
+
+	return room < READ_CHUNK / LINE_TYPICAL ? room * LINE_TYPICAL :
+	    READ_CHUNK;
+}
+
 /* Requests from the parent, or its end: EOF or HUP releases the roots. */
 static int
 on_parent(struct loop *l, short revents)
@@ -406,7 +421,7 @@ on_parent(struct loop *l, short revents)
 	}
 	if ((revents & POLLIN) == 0)
 		return parent_gone(l);		/* HUP with nothing to read */
-	if ((n = buf_read_fd(&l->in, l->parent_fd, READ_CHUNK)) == 0)
+	if ((n = buf_read_fd(&l->in, l->parent_fd, read_budget(l))) == 0)
 		return parent_gone(l);
 	if (n == -1) {
 		if (errno == EAGAIN)

@@ -48,12 +48,13 @@ struct request {
 	char		*why;	/* REPLY_ERROR: the reason */
 	const char	*store;	/* of several stores, the one this reply is
 				   from; NULL if only one */
-	enum request_kind kind;
-	int		 acked;	/* REQUEST_KEEP: answered "ok" before */
-	int		 captured; /* seen in capture mode's relayed
+	/* Bytes, not enums: a batch holds 16,384 of these. */
+	unsigned char	 kind;	/* enum request_kind */
+	unsigned char	 acked;	/* REQUEST_KEEP: answered "ok" before */
+	unsigned char	 captured; /* seen in capture mode's relayed
 				   traffic: its reply goes to the relay,
 				   not to stdout */
-	enum reply_kind	 reply;
+	unsigned char	 reply;	/* enum reply_kind */
 };
 
 struct batch;

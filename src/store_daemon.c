@@ -52,8 +52,17 @@
 /* How long a lost connection waits for ssh's exit status, to report it. */
 #define CHILD_EXIT_WAIT_MS	500
 
-/* Paths per QueryValidPaths, so no single reply grows large. */
-#define QUERY_CHUNK	4096
+/*
+ * Paths per QueryValidPaths, so no single reply grows large: 512 paths
+ * are 37 KB each way, and the queries are pipelined all the same.
+ */
+#define QUERY_CHUNK	512
+/*
+ * A batch's requests are encoded as the socket takes them, while less than
+ * this waits to be written: 16,384 AddTempRoots and their queries are
+ * 2.6 MB on the wire, which need never sit in memory at once.
+ */
+#define FEED_MAX	(64 * 1024)
 #define READ_CHUNK	65536
 
 #define PROBE_NAME	"00000000000000000000000000000000-keep-paths-probe"
@@ -99,6 +108,13 @@ struct store_daemon {
 	char		*root_error;	/* the last AddTempRoot refusal */
 	char		*lost;		/* store.lost: collected in a gap */
 	struct batch	*batch;		/* in flight, or NULL */
+	/* What of the batch (roots.asked) is still to be encoded. */
+	int		 feeding;
+	size_t		 feed_root;	/* next AddTempRoot */
+	int		 feed_barrier;	/* the barrier, after the roots */
+	size_t		 feed_query;	/* next QueryValidPaths chunk */
+	enum expect_kind feed_kind;	/* EXPECT_QUERY_VALID, EXPECT_RECHECK,
+					   or EXPECT_ADD_ROOT: no queries */
 	int		 ready;
 	int		 releasing;	/* release(): closing, the roots go */
 	int		 ending;	/* the connection ended: awaiting the
@@ -280,9 +296,8 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 
 static int queue_recheck(struct store_daemon *);
 static int finish_reconnect(struct store_daemon *);
-static int queue_root(struct store_daemon *, root_id);
-static int queue_barrier_and_validity(struct store_daemon *,
-    enum expect_kind);
+static int feed_start(struct store_daemon *, enum expect_kind);
+static int feed(struct store_daemon *);
 static int daemon_submit(struct store *, struct batch *);
 
 /* --reconnect was asked for. */
@@ -361,6 +376,13 @@ on_error(struct store_daemon *d, const struct expect *e,
 	return status;
 }
 
+/* Every request of the batch (or recheck) is encoded, and answered. */
+static int
+batch_sent(const struct store_daemon *d)
+{
+	return !d->feeding && d->ehead == d->elen;
+}
+
 /* The batch holds roots that another connection holds already. */
 static int
 batch_kept(const struct batch *b)
@@ -427,22 +449,15 @@ parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
 
 /*
  * After the handshake on a new connection: every root again, the barrier,
- * and one validity check of them all, as batch number ++gen.
+ * and one validity check of them all, as one batch.
  */
 static int
 queue_recheck(struct store_daemon *d)
 {
-	size_t i;
-	int rc;
-
 	/* Every root is sent again: queue_root counts them anew. */
 	d->nsent = d->nheld = 0;
-	rc = rootset_begin_all(&d->roots);
-	for (i = 0; i < d->roots.nasked && rc == 0; i++)
-		rc = queue_root(d, d->roots.asked[i]);
-	if (rc == 0 && d->roots.nasked > 0)
-		rc = queue_barrier_and_validity(d, EXPECT_RECHECK);
-	if (rc == -1)
+	if (rootset_begin_all(&d->roots) == -1 ||
+	    feed_start(d, EXPECT_RECHECK) == -1)
 		return store_oom(&d->store);
 	d->rechecking = 1;
 	return d->roots.nasked == 0 ? finish_reconnect(d) : STORE_BUSY;
@@ -551,12 +566,24 @@ start_reconnect(struct store_daemon *d, const char *why)
 	buf_free(&d->in);
 	buf_free(&d->out);
 	d->ehead = d->elen = 0;
+	d->feeding = 0;
 	d->nsent += d->nheld;
 	d->nheld = 0;
 	d->ready = d->rechecking = 0;
 	d->reconnecting = 1;
 	d->retry_ms = RETRY_FIRST_MS;
 	d->retry_at = xio_now_ms();
+	return STORE_BUSY;
+}
+
+/* Ends the recheck or the batch in flight once all of it is answered. */
+static int
+batch_over(struct store_daemon *d)
+{
+	if (d->rechecking && batch_sent(d))
+		return finish_reconnect(d);
+	if (d->batch != NULL && !d->reconnecting && batch_sent(d))
+		return finish_batch(d);
 	return STORE_BUSY;
 }
 
@@ -580,12 +607,8 @@ parse_input(struct store_daemon *d)
 			return store_fail(&d->store, STORE_PROTOCOL, "malformed reply from "
 			    "the daemon");
 		buf_consume(&d->in, r.off);
-		if (status != STORE_BUSY)
+		if (status != STORE_BUSY || (status = batch_over(d)) != STORE_BUSY)
 			return status;
-		if (d->rechecking && d->ehead == d->elen)
-			return finish_reconnect(d);
-		if (d->batch != NULL && !d->reconnecting && d->ehead == d->elen)
-			return finish_batch(d);
 	}
 	return STORE_BUSY;
 }
@@ -710,7 +733,10 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 	if ((revents & POLLOUT) &&
 	    buf_write_fd(&d->out, d->t.fd, SIZE_MAX) == -1 && errno != EAGAIN)
 		return write_failed(d, errno);
-	return STORE_BUSY;
+	if (feed(d) == -1)
+		return store_oom(&d->store);
+	/* The last of it may have needed nothing sent (held already). */
+	return batch_over(d);
 }
 
 static int
@@ -735,49 +761,77 @@ queue_root(struct store_daemon *d, root_id id)
 	return 0;
 }
 
-/* Queues the barrier and the validity queries (as kind) for the batch. */
+/* Queues one QueryValidPaths (as feed_kind) for the next chunk of roots. */
 static int
-queue_barrier_and_validity(struct store_daemon *d, enum expect_kind kind)
+queue_query(struct store_daemon *d)
 {
-	const root_id *ids = d->roots.asked;
-	size_t n = d->roots.nasked, i, j, chunk;
+	const root_id *ids = d->roots.asked + d->feed_query;
+	size_t n = d->roots.nasked - d->feed_query, i;
 	char path[PATH_MAX];
 
-	if (d->barrier && (wp_put_gc_barrier(&d->out) == -1 ||
-	    expect_push(d, EXPECT_BARRIER, ROOT_NONE) == -1))
+	n = n < QUERY_CHUNK ? n : QUERY_CHUNK;
+	if (wp_put_query_valid_begin(&d->out, n) == -1)
 		return -1;
-	for (i = 0; i < n; i += chunk) {
-		chunk = n - i < QUERY_CHUNK ? n - i : QUERY_CHUNK;
-		if (wp_put_query_valid_begin(&d->out, chunk) == -1)
+	for (i = 0; i < n; i++)
+		if (wp_put_path(&d->out,
+		    rootset_path(&d->roots, ids[i], path)) == -1)
 			return -1;
-		for (j = 0; j < chunk; j++)
-			if (wp_put_path(&d->out,
-			    rootset_path(&d->roots, ids[i + j], path)) == -1)
-				return -1;
-		if (wp_put_query_valid_end(&d->out, d->version) == -1 ||
-		    expect_push(d, kind, ROOT_NONE) == -1)
-			return -1;
-	}
+	d->feed_query += n;
+	if (wp_put_query_valid_end(&d->out, d->version) == -1 ||
+	    expect_push(d, d->feed_kind, ROOT_NONE) == -1)
+		return -1;
 	return 0;
+}
+
+/*
+ * Encodes more of the batch, in order: every root not held yet, then
+ * (unless kind is EXPECT_ADD_ROOT) the barrier and the validity queries.
+ * Returns 0, or -1 (ENOMEM).
+ */
+static int
+feed(struct store_daemon *d)
+{
+	int rc = 0;
+
+	while (d->feeding && rc == 0 && buf_used(&d->out) < FEED_MAX) {
+		if (d->feed_root < d->roots.nasked)
+			rc = queue_root(d, d->roots.asked[d->feed_root++]);
+		else if (d->feed_kind == EXPECT_ADD_ROOT ||
+		    d->feed_query == d->roots.nasked)
+			d->feeding = 0;
+		else if (d->feed_barrier) {
+			d->feed_barrier = 0;
+			if (d->barrier && (wp_put_gc_barrier(&d->out) == -1 ||
+			    expect_push(d, EXPECT_BARRIER, ROOT_NONE) == -1))
+				rc = -1;
+		} else
+			rc = queue_query(d);
+	}
+	return rc;
+}
+
+/* Starts encoding the batch in roots.asked (see feed). */
+static int
+feed_start(struct store_daemon *d, enum expect_kind kind)
+{
+	d->feeding = 1;
+	d->feed_root = d->feed_query = 0;
+	d->feed_barrier = 1;
+	d->feed_kind = kind;
+	return feed(d);
 }
 
 static int
 daemon_submit(struct store *s, struct batch *b)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	size_t i;
-	int rc;
-
-	rc = rootset_begin(&d->roots, b);
-	for (i = 0; i < d->roots.nasked && rc == 0; i++)
-		rc = queue_root(d, d->roots.asked[i]);
-	if (rc == 0 && d->roots.nasked > 0 && !batch_kept(b))
-		rc = queue_barrier_and_validity(d, EXPECT_QUERY_VALID);
-	if (rc == -1)
+	if (rootset_begin(&d->roots, b) == -1 ||
+	    feed_start(d, batch_kept(b) ? EXPECT_ADD_ROOT :
+	    EXPECT_QUERY_VALID) == -1)
 		return store_oom(&d->store);
 	d->batch = b;
 	/* Nothing queued (every root held already): done now. */
-	return d->ehead == d->elen ? finish_batch(d) : STORE_BUSY;
+	return batch_sent(d) ? finish_batch(d) : STORE_BUSY;
 }
 
 static const struct rootset *
