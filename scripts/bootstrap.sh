@@ -10,7 +10,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	apt-get install -y -q --no-install-recommends \
 	    autoconf automake make gcc pkg-config libbsd-dev libinih-dev libsqlite3-dev \
 	    nix-bin bats bats-assert bats-support bash-completion mandoc procps \
-	    sqlite3 strace
+	    sqlite3 strace openssh-server openssh-client
 fi
 if [ ! -x configure ]; then
 	# Quiet when it works; everything it said when it does not.

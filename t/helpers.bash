@@ -474,13 +474,21 @@ gc_end() {
 # "nix-daemon --stdio".  Sets KP_SSH (the store URI), KP_SSH_PORT and
 # NIX_SSHOPTS; kp_sshd_stop stops it by pid.  The remote side gets this
 # PATH, so its nix-daemon is the Nix under test, not sshd's default one.
-# Skips the file unless it runs as root with OpenSSH's sshd (as CI does;
-# not in a Nix build).
+# Needs root and OpenSSH's sshd (as CI has; not in a Nix build): without
+# them it sets KP_SSHD_MISSING, for kp_need_sshd, and starts nothing.  It
+# never skips: bats 1.8 fails every teardown_file after a setup_file that
+# skipped.
 kp_sshd_start() {
 	local d="$BATS_FILE_TMPDIR/ssh" port i sshd
-	sshd=$(PATH=$PATH:/usr/sbin command -v sshd) ||
-	    skip "no sshd (Debian: openssh-server)"
-	[ "$(id -u)" = 0 ] || skip "sshd needs root"
+	export KP_SSHD_MISSING=
+	if ! sshd=$(PATH=$PATH:/usr/sbin command -v sshd); then
+		KP_SSHD_MISSING="no sshd (Debian: openssh-server)"
+		return 0
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		KP_SSHD_MISSING="sshd needs root"
+		return 0
+	fi
 	export KP_REMOTE="$BATS_FILE_TMPDIR/remote"
 	mkdir -p "$d" "$KP_REMOTE" /run/sshd
 	chmod 700 "$d"
@@ -511,6 +519,11 @@ kp_sshd_start() {
 	    >"$d/known_hosts"
 	export KP_SSH_PORT=$port KP_SSH="ssh-ng://root@127.0.0.1:$port"
 	export NIX_SSHOPTS="-F /dev/null -i $d/client_key -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$d/known_hosts -o StrictHostKeyChecking=yes"
+}
+
+# Skips the test if kp_sshd_start could not start sshd.
+kp_need_sshd() {
+	[ -z "${KP_SSHD_MISSING:-}" ] || skip "$KP_SSHD_MISSING"
 }
 
 kp_sshd_stop() {

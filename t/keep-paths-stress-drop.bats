@@ -11,6 +11,7 @@ load stress
 
 @test "stress, ssh-ng back end, with drops: no ok path is collected on the remote store while held" {
 	kp_sshd_start
+	kp_need_sshd
 	remote_nix_store --gc >/dev/null 2>&1
 	STRESS_REMOTE=1 STRESS_DROP=1 stress "$KP_SSH"
 }
