@@ -276,7 +276,7 @@ batch_forget(struct rootset *set)
 		free(set->refused[i].why);
 	free(set->refused);
 	set->refused = NULL;
-	set->nasked = set->nrefused = 0;
+	set->nasked = set->nrefused = set->refusedcap = 0;
 	/* A reconnect asked for every root: give that back. */
 	if (set->askedcap > ASKED_KEEP) {
 		free(set->asked);
@@ -341,35 +341,49 @@ int
 rootset_refuse(struct rootset *set, root_id id, const char *why)
 {
 	struct root_refusal *r;
+	size_t cap;
 	char *copy;
 
 	if (rootset_flags(set, id) & ROOT_REFUSED)
 		return 0;		/* the first reason stands */
-	if ((copy = strdup(why)) == NULL ||
-	    (r = reallocarray(set->refused, set->nrefused + 1,
-	    sizeof(*r))) == NULL) {
-		free(copy);
+	if ((copy = strdup(why)) == NULL)
 		return -1;
+	if (set->nrefused == set->refusedcap) {
+		cap = set->refusedcap ? set->refusedcap * 2 : 8;
+		if ((r = reallocarray(set->refused, cap, sizeof(*r))) == NULL) {
+			free(copy);
+			return -1;
+		}
+		set->refused = r;
+		set->refusedcap = cap;
 	}
-	set->refused = r;
+	r = set->refused;
 	r[set->nrefused].id = id;
 	r[set->nrefused++].why = copy;
 	rootset_mark(set, id, ROOT_REFUSED);
 	return 0;
 }
 
-/* Refusals are few (a full disk, a daemon's error): a search will do. */
-const char *
-rootset_refusal(const struct rootset *set, root_id id)
+static int
+refusal_cmp(const void *a, const void *b)
 {
-	size_t i;
+	root_id x = ((const struct root_refusal *)a)->id;
+	root_id y = ((const struct root_refusal *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Why the batch refused the root, or NULL; the refusals sorted by id. */
+static const char *
+refusal_of(const struct rootset *set, root_id id)
+{
+	struct root_refusal key = { id, NULL }, *r;
 
 	if (!(rootset_flags(set, id) & ROOT_REFUSED))
 		return NULL;
-	for (i = 0; i < set->nrefused; i++)
-		if (set->refused[i].id == id)
-			return set->refused[i].why;
-	return NULL;
+	r = bsearch(&key, set->refused, set->nrefused, sizeof(key),
+	    refusal_cmp);
+	return r != NULL ? r->why : NULL;
 }
 
 int
@@ -381,13 +395,15 @@ rootset_reply(struct rootset *set, struct batch *b)
 	root_id id;
 	size_t i;
 
+	/* A full disk may refuse a whole batch: no search per request. */
+	qsort(set->refused, set->nrefused, sizeof(*set->refused), refusal_cmp);
 	for (i = 0; i < b->n; i++) {
 		req = &b->req[i];
 		if (req->reply != REPLY_PENDING)
 			continue;
 		id = rootset_find(set, req->path);
 		flags = rootset_flags(set, id);
-		if ((why = rootset_refusal(set, id)) != NULL) {
+		if ((why = refusal_of(set, id)) != NULL) {
 			if (request_set_error(req, why) == -1)
 				return -1;
 			continue;

@@ -31,7 +31,7 @@ typedef uint32_t root_id;
 #define ROOT_ASKED	0x08	/* in the latest batch */
 #define ROOT_VALID	0x10	/* the latest batch found it valid */
 #define ROOT_REFUSED	0x20	/* the latest batch could not register or
-				   check it (rootset_refusal says why) */
+				   check it (rootset_refuse said why) */
 
 struct root_refusal {
 	root_id		 id;
@@ -50,7 +50,7 @@ struct rootset {
 	root_id		*asked;
 	size_t		 nasked, askedcap;
 	struct root_refusal *refused;
-	size_t		 nrefused;
+	size_t		 nrefused, refusedcap;
 };
 
 /*
@@ -90,9 +90,6 @@ int	 rootset_begin_all(struct rootset *);
 
 /* Marks the root REFUSED in this batch, with a copy of why.  Returns 0/-1. */
 int	 rootset_refuse(struct rootset *, root_id, const char *why);
-
-/* Why the batch refused the root, or NULL. */
-const char *rootset_refusal(const struct rootset *, root_id);
 
 /*
  * Gives every pending request of the batch its reply: error if its root
