@@ -396,7 +396,9 @@ rootset_reply(struct rootset *set, struct batch *b)
 	size_t i;
 
 	/* A full disk may refuse a whole batch: no search per request. */
-	qsort(set->refused, set->nrefused, sizeof(*set->refused), refusal_cmp);
+	if (set->nrefused > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(set->refused, set->nrefused, sizeof(*set->refused),
+		    refusal_cmp);
 	for (i = 0; i < b->n; i++) {
 		req = &b->req[i];
 		if (req->reply != REPLY_PENDING)
