@@ -76,7 +76,7 @@ key_of(const struct rootset *set, const char *path, unsigned char *key)
 static const unsigned char *
 key_at(const struct rootset *set, root_id id)
 {
-	return set->arena + id + 1;
+	return set->arena.data + id + 1;
 }
 
 static size_t
@@ -165,32 +165,10 @@ grow(struct rootset *set)
 	return 0;
 }
 
-static int
-arena_reserve(struct rootset *set, size_t len)
-{
-	unsigned char *a;
-	size_t cap;
-
-	if (set->cap - set->len >= len)
-		return 0;
-	if (set->len + len >= ROOT_NONE) {
-		errno = ENOMEM;
-		return -1;
-	}
-	cap = set->cap ? set->cap * 2 : 4096;
-	while (cap - set->len < len)
-		cap *= 2;
-	if ((a = realloc(set->arena, cap)) == NULL)
-		return -1;
-	set->arena = a;
-	set->cap = cap;
-	return 0;
-}
-
 root_id
 rootset_add(struct rootset *set, const char *path)
 {
-	unsigned char key[KEY_MAX];
+	unsigned char record[1 + KEY_MAX] = { 0 }, *key = record + 1;
 	size_t len, i;
 	root_id id;
 
@@ -200,13 +178,14 @@ rootset_add(struct rootset *set, const char *path)
 	}
 	if (set->n > 0 && (id = set->slot[slot_of(set, key)]) != ROOT_NONE)
 		return id;
-	if (((set->n + 1) * 4 > set->nslots * 3 && grow(set) == -1) ||
-	    arena_reserve(set, 1 + len) == -1)
+	if (set->arena.len + 1 + len >= ROOT_NONE) {	/* ids are 32 bits */
+		errno = ENOMEM;
 		return ROOT_NONE;
-	id = (root_id)set->len;
-	set->arena[id] = 0;
-	memcpy(set->arena + id + 1, key, len);
-	set->len += 1 + len;
+	}
+	id = (root_id)set->arena.len;
+	if (((set->n + 1) * 4 > set->nslots * 3 && grow(set) == -1) ||
+	    buf_append(&set->arena, record, 1 + len) == -1) /* flags 0 */
+		return ROOT_NONE;
 	i = slot_of(set, key);
 	set->slot[i] = id;
 	set->n++;
@@ -240,19 +219,19 @@ rootset_path(const struct rootset *set, root_id id, char *buf)
 unsigned
 rootset_flags(const struct rootset *set, root_id id)
 {
-	return set->arena[id];
+	return set->arena.data[id];
 }
 
 void
 rootset_mark(struct rootset *set, root_id id, unsigned flags)
 {
-	set->arena[id] |= (unsigned char)flags;
+	set->arena.data[id] |= (unsigned char)flags;
 }
 
 void
 rootset_unmark(struct rootset *set, root_id id, unsigned flags)
 {
-	set->arena[id] &= (unsigned char)~flags;
+	set->arena.data[id] &= (unsigned char)~flags;
 }
 
 root_id
@@ -260,7 +239,7 @@ rootset_next(const struct rootset *set, root_id id)
 {
 	size_t next = id == ROOT_NONE ? 0 : id + 1 + key_len(key_at(set, id));
 
-	return next < set->len ? (root_id)next : ROOT_NONE;
+	return next < set->arena.len ? (root_id)next : ROOT_NONE;
 }
 
 /* The latest batch's marks and refusals go. */
@@ -428,10 +407,9 @@ rootset_free(struct rootset *set)
 {
 	batch_forget(set);
 	free(set->asked);
-	free(set->arena);
+	buf_free(&set->arena);
 	free(set->slot);
 	set->asked = NULL;
-	set->arena = NULL;
 	set->slot = NULL;
-	set->nslots = set->n = set->len = set->cap = set->askedcap = 0;
+	set->nslots = set->n = set->askedcap = 0;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "buf.h"
 
 typedef uint32_t root_id;
 #define ROOT_NONE	((root_id)-1)
@@ -41,8 +42,7 @@ struct root_refusal {
 struct rootset {
 	const char	*storedir;	/* not owned */
 	size_t		 dirlen;
-	unsigned char	*arena;
-	size_t		 len, cap;
+	struct buf	 arena;		/* the records, never consumed */
 	uint32_t	*slot;		/* arena offsets; ROOT_NONE: empty */
 	size_t		 nslots;
 	size_t		 n;

@@ -98,7 +98,7 @@ put_op_path(struct buf *b, enum wp_op op, const char *path)
 {
 	if (wp_put_u64(b, op) == -1)
 		return -1;
-	return wp_put_string(b, path, strlen(path));
+	return wp_put_path(b, path);
 }
 
 int

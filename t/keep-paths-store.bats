@@ -263,27 +263,28 @@ nix_store_setting() {
 	assert_line "keep-paths: LOST 2 roots: the store no longer protects them"
 }
 
-@test "a daemon that does not come back within --reconnect=TIME: lost, exit 75" {
-	kp_hold_fresh gone --store daemon --reconnect=2s
+# The daemon crashes and stays away: after SECONDS, keep-paths (started
+# with the other arguments) says "lost" and exits 75; kp.err is in $output.
+lost_after_window() {
+	local seconds=$1 name=$2
+	shift 2
+	kp_hold_fresh "$name" --store daemon "$@"
 	daemon_crash
 	kp_reply
 	assert_equal "$reply" "lost"
 	kp_stop
 	assert_equal "$kp_status" 75
 	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
-	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
+	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within $seconds s: "
 	kp_daemon_start
+}
+
+@test "a daemon that does not come back within --reconnect=TIME: lost, exit 75" {
+	lost_after_window 2 gone --reconnect=2s
+	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 2 s: $KP_SOCKET: "
 	# The same window from the config file: reconnect = TIME.
 	printf 'reconnect = 1s\n' >"$BATS_TEST_TMPDIR/conf"
-	kp_hold_fresh gone-conf --store daemon --config "$BATS_TEST_TMPDIR/conf"
-	daemon_crash
-	kp_reply
-	assert_equal "$reply" "lost"
-	kp_stop
-	assert_equal "$kp_status" 75
-	run -0 cat "$BATS_TEST_TMPDIR/kp.err"
-	assert_line --partial "keep-paths: $KP_SOCKET: could not reconnect within 1 s: "
-	kp_daemon_start
+	lost_after_window 1 gone-conf --config "$BATS_TEST_TMPDIR/conf"
 	run -64 --separate-stderr "$KEEP_PATHS" --reconnect=soon
 	assert_equal "$stderr" "keep-paths: --reconnect soon: not a duration from 1s to 1d"
 }
