@@ -32,6 +32,16 @@ struct nixdb *nixdb_open(const char *statedir, char *err, size_t errlen);
 int	nixdb_check_store_dir(struct nixdb *, const char *storedir, char *err,
 	    size_t errlen);
 
+/*
+ * Lookups between nixdb_read_begin and nixdb_read_end share one read
+ * transaction: one lock and one look at the WAL for all of them, instead
+ * of one each.  Keep it short (a checkpoint cannot pass an open read).
+ * nixdb_read_begin takes no lock yet, so it cannot be busy: the first
+ * lookup can.  Should it fail, each lookup is its own transaction.
+ */
+void	nixdb_read_begin(struct nixdb *);
+void	nixdb_read_end(struct nixdb *);
+
 /* Is path registered as valid?  One of enum nixdb_answer. */
 int	nixdb_is_valid(struct nixdb *, const char *path, char *err,
 	    size_t errlen);

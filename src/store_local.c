@@ -199,7 +199,10 @@ finish_batch(struct store_local *l)
 	return STORE_DONE;
 }
 
-/* Looks up validity, CHECK_CHUNK paths per turn of the loop. */
+/*
+ * Looks up validity, CHECK_CHUNK paths per turn of the loop, in one read
+ * transaction.
+ */
 static int
 check_some(struct store_local *l)
 {
@@ -207,6 +210,7 @@ check_some(struct store_local *l)
 	size_t end = l->next + CHECK_CHUNK;
 	root_id id;
 
+	nixdb_read_begin(l->db);
 	for (; l->next < l->roots.nasked && l->next < end; l->next++) {
 		id = l->roots.asked[l->next];
 		if (rootset_flags(&l->roots, id) & ROOT_REFUSED)
@@ -219,14 +223,18 @@ check_some(struct store_local *l)
 		case NIXDB_INVALID:
 			break;
 		case NIXDB_BUSY:
+			nixdb_read_end(l->db);
 			wake_in(l, DB_BUSY_RETRY_MS);
 			return STORE_BUSY;
 		default:
 			/* Rooted, but we cannot tell: not "ok". */
-			if (rootset_refuse(&l->roots, id, msg) == -1)
+			if (rootset_refuse(&l->roots, id, msg) == -1) {
+				nixdb_read_end(l->db);
 				return store_oom(&l->store);
+			}
 		}
 	}
+	nixdb_read_end(l->db);
 	if (l->next < l->roots.nasked) {
 		wake_in(l, 0);
 		return STORE_BUSY;
