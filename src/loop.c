@@ -16,6 +16,10 @@
 
 #include <sys/wait.h>
 
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +56,12 @@
  * its own write once this is reached (about 100,000 replies).
  */
 #define OUT_MAX		(8 << 20)
+/*
+ * After a batch this large, once no more requests wait, free memory goes
+ * back to the kernel: glibc keeps a burst's freed requests in its heap,
+ * and a session holds its roots for hours after the burst.
+ */
+#define TRIM_AFTER	1024
 #define READ_CHUNK	65536
 /* The shortest request worth reserving queue room for: a store path. */
 #define LINE_TYPICAL	64
@@ -69,6 +79,7 @@ struct loop {
 	struct batch	 queued;	/* requests waiting for the store */
 	struct batch	 inflight;	/* the batch the store works on */
 	int		 busy;		/* inflight is with the store */
+	int		 trim_due;	/* a batch of TRIM_AFTER was done */
 	long		 heard_at;	/* the store's last sign of life */
 	int		 was_ready;	/* once: a reconnecting store keeps
 					   its own time after that */
@@ -271,6 +282,14 @@ format_replies(struct loop *l)
 	return 0;
 }
 
+static void
+heap_trim(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	(void)malloc_trim(0);
+#endif
+}
+
 static int
 batch_done(struct loop *l)
 {
@@ -289,7 +308,13 @@ batch_done(struct loop *l)
 			relay_answered(l->cfg->relay, &l->inflight.req[i]);
 	/* Freed, not kept: a session holding roots for hours should not
 	 * keep the high-water mark of its largest batch. */
+	l->trim_due |= l->inflight.n >= TRIM_AFTER;
 	batch_free(&l->inflight);
+	if (l->trim_due && l->queued.n == 0) {
+		batch_free(&l->queued);
+		heap_trim();
+		l->trim_due = 0;
+	}
 	return rc;
 }
 
