@@ -232,7 +232,7 @@ spawn_command(struct loop *l)
 {
 	pid_t pid;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = spawn_fork()) == -1) {
 		warn("fork");
 		return KP_EXIT_OSERR;
 	}

@@ -14,6 +14,24 @@
 #include "exitcode.h"
 #include "spawn.h"
 
+pid_t
+spawn_fork(void)
+{
+	sigset_t all, saved;
+	pid_t pid;
+	int saved_errno;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &saved);
+	pid = fork();
+	if (pid != 0) {
+		saved_errno = errno;
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		errno = saved_errno;
+	}
+	return pid;
+}
+
 void
 spawn_exec(char *const argv[], const int *ignore, size_t nignore,
     int stdio, char *const *env)

@@ -5,9 +5,19 @@
 #define KP_SPAWN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
- * In a child just forked, first of all: every signal disposition back to
+ * fork(2) with every signal blocked across it: the parent's mask is
+ * restored at once, the child's stays full until spawn_exec has put the
+ * dispositions back to their defaults.  A signal sent to the child before
+ * then waits, and is then acted on as a fresh process would (a SIGTERM
+ * kills it); the parent's handler never runs in the child.
+ */
+pid_t	spawn_fork(void);
+
+/*
+ * In a child from spawn_fork, first of all: every signal disposition back to
  * its default and the mask emptied, as a fresh process has them (else
  * the parent's handlers would run here until exec, and write into its
  * signal pipe); then the signals in ignore[0..nignore) ignored; then, if

@@ -73,7 +73,7 @@ transport_spawn(struct transport *t, char *const argv[], char *err,
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
-	if ((t->child = fork()) == -1) {
+	if ((t->child = spawn_fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);

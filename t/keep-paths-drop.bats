@@ -310,8 +310,11 @@ stalling_wrapper() {
 @test "drop: a new connection's child signalled before its exec dies of it; keep-paths' handler never runs there" {
 	need_strace
 	# Every dup2 waits 1.5 s: in a store's child, that is before its exec
-	# (the socket onto stdin and stdout), after keep-paths' signal
-	# handlers are in place.  LeakSanitizer cannot run under ptrace.
+	# (the socket onto stdin and stdout).  The SIGTERM below lands at any
+	# moment after the fork: before the child has put its dispositions
+	# back to the defaults, it waits there blocked (it once ran
+	# keep-paths' handler, on a slow machine).  LeakSanitizer cannot run
+	# under ptrace.
 	cat >"$BATS_TEST_TMPDIR/kp-strace" <<-SH
 	#!/bin/sh
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
