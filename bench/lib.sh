@@ -42,17 +42,30 @@ now() { date +%s.%N; }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# bench_stats FILE: of the "SECONDS RSS" lines run_* appended to FILE, the
-# median time and the peak RSS.
+# bench_stats FILE: of the "SECONDS RSS [HELD]" lines run_* appended to
+# FILE, the median time, the peak RSS and the largest held RSS.
 bench_stats() {
-	echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f2 "$1" | sort -g | tail -1)"
+	echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f2 "$1" | sort -g | tail -1)" \
+	    "$(cut -s -d' ' -f3 "$1" | sort -g | tail -1)"
+}
+
+# held_rss PID: "PEAK NOW", the peak and current resident KiB of
+# /usr/bin/time PID's child, keep-paths (both from the kernel's own
+# count; time's %M at exit can be a little below a VmRSS read before).
+held_rss() {
+	local kid
+	kid=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || true
+	awk '/^VmHWM:/ { p = $2 } /^VmRSS:/ { r = $2 }
+	    END { if (r == "") print "0 -"; else print p, r }' \
+	    "/proc/${kid%% *}/status" 2>/dev/null || echo "0 -"
 }
 
 # run_keep_paths PATHS [OPTION...]: prints the seconds from start until
-# every reply is read, and keep-paths' peak RSS in KiB (the whole session,
-# holding every root).
+# every reply is read, keep-paths' peak RSS in KiB (the whole session), and
+# its RSS once every reply is read, holding every root (what a session
+# that holds a closure for hours keeps).
 run_keep_paths() {
-	local paths=$1 t0 t1 writer reply
+	local paths=$1 t0 t1 writer reply held hwm peak
 	shift
 	t0=$(now)
 	coproc KP { exec /usr/bin/time -f '%M' -o "$work/rss" "$KEEP_PATHS" -q "$@"; }
@@ -66,7 +79,10 @@ run_keep_paths() {
 	[ "$reply" = "missing $NIX_STORE_DIR/00000000000000000000000000000000-end" ] ||
 	    { echo "keep-paths: unexpected reply: $reply" >&2; exit 1; }
 	wait "$writer"
+	read -r hwm held <<<"$(held_rss "$KP_PID")"
 	exec {kin}>&- {kout}<&-
 	wait "$KP_PID" 2>/dev/null || true
-	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
+	peak=$(cat "$work/rss")
+	[ "$hwm" -gt "$peak" ] && peak=$hwm
+	echo "$(echo "$t1 - $t0" | bc -l) $peak $held"
 }

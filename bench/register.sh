@@ -5,7 +5,8 @@
 #   nix-store --add-root DIR/r --indirect -r PATH...   (as few calls as
 #                       ARG_MAX allows; indirect roots through the daemon)
 # for N = 1, 100, 1,000 and 100,000 (override: bench/register.sh 1 1000).  Prints
-# the median of REPS runs, the ratio, and each one's peak RSS.
+# the median of REPS runs, the ratio, each one's peak RSS, and keep-paths' RSS
+# while it holds the N roots.
 #
 #   bench/register.sh [N...]      KEEP_PATHS=path/to/keep-paths  REPS=3
 set -euo pipefail
@@ -30,7 +31,8 @@ run_nix_store() {
 	echo "$(echo "$t1 - $t0" | bc -l) $(cat "$work/rss")"
 }
 
-printf '%8s  %12s %10s  %12s %10s  %8s\n' N keep-paths-s rss-KiB nix-store-s rss-KiB ratio
+printf '%8s  %12s %8s %8s  %12s %8s  %7s\n' N keep-paths-s peak-KiB held-KiB \
+    nix-store-s peak-KiB ratio
 for n in "${sizes[@]}"; do
 	head -n "$n" "$work/all-paths" >"$work/paths"
 	: >"$work/kp" ; : >"$work/ns"
@@ -38,9 +40,9 @@ for n in "${sizes[@]}"; do
 		run_keep_paths "$work/paths" --store daemon >>"$work/kp"
 		run_nix_store "$work/paths" >>"$work/ns"
 	done
-	read -r kp_t kp_m <<<"$(bench_stats "$work/kp")"
-	read -r ns_t ns_m <<<"$(bench_stats "$work/ns")"
-	printf '%8s  %12.4f %10s  %12.4f %10s  %7.1fx\n' "$n" "$kp_t" "$kp_m" \
-	    "$ns_t" "$ns_m" "$(echo "$ns_t / $kp_t" | bc -l)"
+	read -r kp_t kp_m kp_h <<<"$(bench_stats "$work/kp")"
+	read -r ns_t ns_m _ <<<"$(bench_stats "$work/ns")"
+	printf '%8s  %12.4f %8s %8s  %12.4f %8s  %6.1fx\n' "$n" "$kp_t" "$kp_m" \
+	    "$kp_h" "$ns_t" "$ns_m" "$(echo "$ns_t / $kp_t" | bc -l)"
 done
-echo "ratio: nix-store time / keep-paths time (higher: keep-paths faster); RSS is the peak of one run" >&2
+echo "ratio: nix-store time / keep-paths time (higher: keep-paths faster); peak: the peak RSS of one run; held: keep-paths' RSS holding all N, once every reply is read" >&2
