@@ -21,22 +21,19 @@
 
 static const char base32[] = "0123456789abcdfghijklmnpqrsvwxyz";
 
-/* The digit c stands for in base32[], or -1: no strchr per character. */
-static int
-digit_of(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'd')
-		return c - 'a' + 10;
-	if (c >= 'f' && c <= 'n')
-		return c - 'f' + 14;
-	if (c >= 'p' && c <= 's')
-		return c - 'p' + 23;
-	if (c >= 'v' && c <= 'z')
-		return c - 'v' + 27;
-	return -1;
-}
+/* The digit each character stands for in base32[], plus one (0: none). */
+#define DIGIT(c, d)	[(unsigned char)(c)] = (d) + 1
+static const unsigned char digit_plus1[UCHAR_MAX + 1] = {
+	DIGIT('0', 0), DIGIT('1', 1), DIGIT('2', 2), DIGIT('3', 3),
+	DIGIT('4', 4), DIGIT('5', 5), DIGIT('6', 6), DIGIT('7', 7),
+	DIGIT('8', 8), DIGIT('9', 9), DIGIT('a', 10), DIGIT('b', 11),
+	DIGIT('c', 12), DIGIT('d', 13), DIGIT('f', 14), DIGIT('g', 15),
+	DIGIT('h', 16), DIGIT('i', 17), DIGIT('j', 18), DIGIT('k', 19),
+	DIGIT('l', 20), DIGIT('m', 21), DIGIT('n', 22), DIGIT('p', 23),
+	DIGIT('q', 24), DIGIT('r', 25), DIGIT('s', 26), DIGIT('v', 27),
+	DIGIT('w', 28), DIGIT('x', 29), DIGIT('y', 30), DIGIT('z', 31),
+};
+#undef DIGIT
 
 /*
  * The record key of path (under the set's directory): name length,
@@ -47,7 +44,8 @@ static size_t
 key_of(const struct rootset *set, const char *path, unsigned char *key)
 {
 	const char *base;
-	size_t namelen, i, bit;
+	size_t namelen, g, i;
+	uint64_t v;
 	int d;
 
 	if (strncmp(path, set->storedir, set->dirlen) != 0 ||
@@ -60,14 +58,18 @@ key_of(const struct rootset *set, const char *path, unsigned char *key)
 	    (namelen -= STOREPATH_HASH_LEN + 1) > STOREPATH_NAME_MAX)
 		return 0;
 	key[0] = (unsigned char)namelen;
-	memset(key + 1, 0, DIGEST_LEN);
-	for (i = 0; i < STOREPATH_HASH_LEN; i++) {
-		if ((d = digit_of(base[i])) == -1)
-			return 0;
-		bit = i * 5;
-		key[1 + bit / 8] |= (unsigned char)(d << bit % 8);
-		if (bit % 8 > 3)
-			key[2 + bit / 8] |= (unsigned char)(d >> (8 - bit % 8));
+	/* Digit i is bits 5i to 5i+4, from the first byte's lowest: eight
+	 * digits are five whole bytes. */
+	for (g = 0; g < STOREPATH_HASH_LEN / 8; g++) {
+		v = 0;
+		for (i = 0; i < 8; i++) {
+			if ((d = digit_plus1[(unsigned char)base[8 * g + i]] - 1)
+			    == -1)
+				return 0;
+			v |= (uint64_t)d << 5 * i;
+		}
+		for (i = 0; i < 5; i++)
+			key[1 + 5 * g + i] = (unsigned char)(v >> 8 * i);
 	}
 	memcpy(key + 1 + DIGEST_LEN, base + STOREPATH_HASH_LEN + 1, namelen);
 	return 1 + DIGEST_LEN + namelen;
@@ -169,24 +171,28 @@ root_id
 rootset_add(struct rootset *set, const char *path)
 {
 	unsigned char record[1 + KEY_MAX] = { 0 }, *key = record + 1;
-	size_t len, i;
+	size_t len, i = 0;
 	root_id id;
 
 	if ((len = key_of(set, path, key)) == 0) {
 		errno = EINVAL;
 		return ROOT_NONE;
 	}
-	if (set->n > 0 && (id = set->slot[slot_of(set, key)]) != ROOT_NONE)
+	if (set->nslots > 0 &&
+	    (id = set->slot[i = slot_of(set, key)]) != ROOT_NONE)
 		return id;
 	if (set->arena.len + 1 + len >= ROOT_NONE) {	/* ids are 32 bits */
 		errno = ENOMEM;
 		return ROOT_NONE;
 	}
 	id = (root_id)set->arena.len;
-	if (((set->n + 1) * 4 > set->nslots * 3 && grow(set) == -1) ||
-	    buf_append(&set->arena, record, 1 + len) == -1) /* flags 0 */
+	if ((set->n + 1) * 4 > set->nslots * 3) {
+		if (grow(set) == -1)
+			return ROOT_NONE;
+		i = slot_of(set, key);	/* where it goes now */
+	}
+	if (buf_append(&set->arena, record, 1 + len) == -1) /* flags 0 */
 		return ROOT_NONE;
-	i = slot_of(set, key);
 	set->slot[i] = id;
 	set->n++;
 	return id;
@@ -197,18 +203,18 @@ rootset_path(const struct rootset *set, root_id id, char *buf)
 {
 	const unsigned char *key = key_at(set, id);
 	char *p = buf;
-	size_t i, bit;
-	unsigned d;
+	size_t g, i;
+	uint64_t v;
 
 	memcpy(p, set->storedir, set->dirlen);
 	p += set->dirlen;
 	*p++ = '/';
-	for (i = 0; i < STOREPATH_HASH_LEN; i++) {
-		bit = i * 5;
-		d = key[1 + bit / 8] >> bit % 8;
-		if (bit % 8 > 3)
-			d |= (unsigned)key[2 + bit / 8] << (8 - bit % 8);
-		*p++ = base32[d & 31];
+	for (g = 0; g < STOREPATH_HASH_LEN / 8; g++) {
+		v = 0;
+		for (i = 0; i < 5; i++)
+			v |= (uint64_t)key[1 + 5 * g + i] << 8 * i;
+		for (i = 0; i < 8; i++)
+			*p++ = base32[(v >> 5 * i) & 31];
 	}
 	*p++ = '-';
 	memcpy(p, key + 1 + DIGEST_LEN, key[0]);
