@@ -78,6 +78,7 @@ struct loop {
 	struct buf	 out;		/* reply bytes for stdout */
 	struct batch	 queued;	/* requests waiting for the store */
 	struct batch	 inflight;	/* the batch the store works on */
+	size_t		 ahead_from;	/* queued: those offered ahead */
 	int		 busy;		/* inflight is with the store */
 	int		 trim_due;	/* a batch of TRIM_AFTER was done */
 	long		 heard_at;	/* the store's last sign of life */
@@ -335,11 +336,36 @@ dispatch(struct loop *l)
 		warn("requests");
 		return KP_EXIT_OSERR;
 	}
+	l->ahead_from = l->ahead_from > l->inflight.n ?
+	    l->ahead_from - l->inflight.n : 0;
 	l->busy = 1;
 	l->heard_at = xio_now_ms();
 	status = store_start(l->store, &l->inflight);
 	if (status == STORE_DONE)
 		return batch_done(l);
+	return status == STORE_BUSY ? LOOP_GO : on_store_failure(l, status);
+}
+
+/*
+ * Offers the store the holds queued behind the batch in flight (store.h:
+ * ahead), up to the first that is no hold: a drop must find the session's
+ * roots as they are when its turn comes.
+ */
+static int
+offer_ahead(struct loop *l)
+{
+	size_t end = l->ahead_from;
+	int status;
+
+	if (l->store == NULL || !l->busy || l->store->ops->ahead == NULL)
+		return LOOP_GO;
+	while (end < l->queued.n && l->queued.req[end].kind == REQUEST_HOLD)
+		end++;
+	if (end == l->ahead_from)
+		return LOOP_GO;
+	status = l->store->ops->ahead(l->store, &l->queued, l->ahead_from,
+	    end);
+	l->ahead_from = end;
 	return status == STORE_BUSY ? LOOP_GO : on_store_failure(l, status);
 }
 
@@ -622,6 +648,7 @@ run(struct loop *l)
 
 	for (;;) {
 		if ((rc = dispatch(l)) != LOOP_GO ||
+		    (rc = offer_ahead(l)) != LOOP_GO ||
 		    (l->ending && (rc = session_ended(l)) != LOOP_GO))
 			return rc;
 		fill_pollfds(l, pfd);

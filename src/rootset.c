@@ -315,7 +315,7 @@ rootset_begin_all(struct rootset *set)
 	batch_forget(set);
 	for (id = rootset_next(set, ROOT_NONE); id != ROOT_NONE;
 	    id = rootset_next(set, id)) {
-		rootset_unmark(set, id, ROOT_HELD);
+		rootset_unmark(set, id, ROOT_HELD | ROOT_AHEAD);
 		if (ask(set, id) == -1)
 			return -1;
 	}

@@ -33,6 +33,8 @@ typedef uint32_t root_id;
 #define ROOT_VALID	0x10	/* the latest batch found it valid */
 #define ROOT_REFUSED	0x20	/* the latest batch could not register or
 				   check it (rootset_refuse said why) */
+#define ROOT_AHEAD	0x40	/* being registered ahead of its batch
+				   (store_ops.ahead), not yet answered */
 
 struct root_refusal {
 	root_id		 id;
@@ -85,7 +87,10 @@ root_id	 rootset_next(const struct rootset *, root_id id);
  */
 int	 rootset_begin(struct rootset *, const struct batch *);
 
-/* The same for every root, their HELD marks cleared: after a reconnect. */
+/*
+ * The same for every root, their HELD and AHEAD marks cleared: after a
+ * reconnect.
+ */
 int	 rootset_begin_all(struct rootset *);
 
 /* Marks the root REFUSED in this batch, with a copy of why.  Returns 0/-1. */

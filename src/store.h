@@ -80,6 +80,16 @@ struct store_ops {
 	 */
 	int	(*drop)(struct store *, struct batch *);
 	/*
+	 * Optional: while a hold batch is in flight, the loop offers the
+	 * holds queued behind it, q->req[from..to), which will come in a
+	 * later batch.  The store may register their roots now, before
+	 * the batch's barrier, so that one barrier covers both (each one
+	 * re-reads every temp root on the machine).  Nothing is owed for
+	 * them until they are submitted.  Returns as handle() does.
+	 */
+	int	(*ahead)(struct store *, const struct batch *q, size_t from,
+		    size_t to);
+	/*
 	 * Optional: starts releasing every root without blocking (the
 	 * worker hangs up as it exits).  From then on pollfd, wakeup and
 	 * handle drive it, and handle returns STORE_DONE once the roots are

@@ -198,6 +198,24 @@ multi_start(struct store *s, struct batch *b)
 	return STORE_BUSY;
 }
 
+/* Each store may take the holds queued behind the batch (store.h). */
+static int
+multi_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+{
+	struct store_multi *m = (struct store_multi *)s;
+	struct store *in;
+	size_t i;
+	int status;
+
+	for (i = 0; i < m->n; i++) {
+		in = m->inner[i];
+		if (in->ops->ahead != NULL && !m->done[i] &&
+		    (status = in->ops->ahead(in, q, from, to)) != STORE_BUSY)
+			return inner_failed(m, i, status);
+	}
+	return STORE_BUSY;
+}
+
 static size_t
 multi_roots(struct store *s)
 {
@@ -234,6 +252,7 @@ static const struct store_ops multi_ops = {
 	.ready = multi_ready,
 	.submit = multi_start,
 	.drop = multi_start,
+	.ahead = multi_ahead,
 	.roots = multi_roots,
 	.close = multi_close,
 };

@@ -217,6 +217,19 @@ renew_submit(struct store *s, struct batch *b)
 	return status == STORE_DONE ? hold_done(r) : status;
 }
 
+/* Holds queued behind a hold batch go to cur; none during a drop. */
+static int
+renew_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	if (r->cur->ops->ahead == NULL || r->next != NULL || r->old != NULL ||
+	    r->batch == NULL || r->batch->n == 0 ||
+	    r->batch->req[0].kind != REQUEST_HOLD)
+		return STORE_BUSY;
+	return cur_status(r, r->cur->ops->ahead(r->cur, q, from, to));
+}
+
 static int
 id_cmp(const void *a, const void *b)
 {
@@ -333,6 +346,7 @@ static const struct store_ops renew_ops = {
 	.ready = renew_ready,
 	.submit = renew_submit,
 	.drop = renew_drop,
+	.ahead = renew_ahead,
 	.roots = renew_roots,
 	.close = renew_close,
 };

@@ -262,6 +262,29 @@ first_reply() {
 	replay_finish
 }
 
+# A barrier covers every root sent before it: a batch whose roots are all
+# held already, each sent before the last barrier, needs none.
+@test "a path asked again is only checked: no AddTempRoot, no barrier; a new one gets both" {
+	fixtures nix-2.24.15
+	{
+		handshake nix-2.24.15 v1.38
+		one_path_batch nix-2.24.15 v1.38 "$V1"
+		tx_query_valid "$V1"
+		tx_valid_reply "$V1"
+		one_path_batch nix-2.24.15 v1.38 "$V2"
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" "$V1"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_send "$V1"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_send "$V2"
+	kp_reply; assert_equal "$reply" "ok $V2"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+}
+
 @test "a request the daemon cannot read (e1: two STDERR_ERROR, then EOF): lost, exit 76" {
 	fixtures nix-2.24.15
 	e1="$KP_TX/nix-2.24.15/v1.38/e1_addtemproot_malformed.txt"

@@ -18,3 +18,11 @@ load stress
 	run -0 find "$NIX_STATE_DIR/gcroots/per-user" -mindepth 2 -name 'keep-paths-*'
 	assert_output ""
 }
+
+@test "stress, daemon back end, one burst of 20,000 lines: no ok path is collected while its session lives" {
+	stress_burst daemon
+}
+
+@test "stress, local back end, one burst of 20,000 lines: no ok path is collected while its session lives" {
+	stress_burst local
+}

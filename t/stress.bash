@@ -249,3 +249,66 @@ stress() {
 	[ -z "${STRESS_DROP:-}" ] || assert [ "$drops" -gt 0 ]
 }
 
+
+# The burst: BURST_FRESH fresh paths, unrooted until the burst roots them,
+# among BURST_LINES well-formed paths that are not valid, written at once
+# while the loop collects.  The fresh ones come one every 100 lines after
+# the first 1,000, the most keep-paths reads at once: they arrive while
+# the first batch is in flight, and are rooted ahead of its barrier.  A
+# fresh path answered "ok" must survive until the session ends, and every
+# reply must name its request, in order.
+: "${BURST_LINES:=20000}" "${BURST_FRESH:=20}"
+
+burst_input() {	# FRESH...: the burst's lines
+	awk -v sd="$NIX_STORE_DIR" -v lines="$BURST_LINES" -v fresh="$*" '
+	BEGIN {
+		nf = split(fresh, f, " ")
+		for (i = 1; i <= lines; i++) {
+			printf "%s/000000000000000000000000%08d-filler\n", sd, i
+			k = (i - 1000) / 100
+			if (i > 1000 && i % 100 == 0 && k <= nf)
+				print f[k]
+		}
+	}'
+}
+
+stress_burst() {
+	local store=$1 dir=$BATS_TEST_TMPDIR i p fresh=() ok=0 st=0 runs
+	for i in $(seq "$BURST_FRESH"); do
+		echo "burst $i $RANDOM$RANDOM" >"$dir/b.$i"
+		fresh+=("$(nix-store --add "$dir/b.$i")")
+	done
+	burst_input "${fresh[@]}" >"$dir/burst"
+	rm -f "$dir/stop"
+	echo "0 0 0" >"$dir/gc.count"
+	# First: forked later, the loop would hold keep-paths' stdin open.
+	gc_loop 3>&- &
+	looppid=$!
+	coproc B { exec "$KEEP_PATHS" --store "$store" 2>"$dir/kp.burst.err" 3>&-; }
+	local pid=$B_PID
+	exec {bin}>&"${B[1]}" {bout}<&"${B[0]}"
+	exec {B[1]}>&- {B[0]}<&-
+	cat "$dir/burst" >&$bin &
+	head -n "$(wc -l <"$dir/burst")" <&$bout >"$dir/replies"
+	two_more_collections
+	# Each reply names its request, in order; fillers are missing.
+	paste -d ' ' "$dir/burst" "$dir/replies" | awk '
+		$3 != $1 || ($2 != "ok" && $2 != "missing") ||
+		    ($1 ~ /-filler$/ && $2 != "missing") { print; bad++ }
+		END { exit bad > 0 }'
+	for p in "${fresh[@]}"; do
+		grep -qxF "ok $p" "$dir/replies" || continue
+		ok=$((ok + 1))
+		[ -e "$p" ] || { echo "ok, then collected while held: $p"; return 1; }
+	done
+	exec {bin}>&-
+	wait "$pid" || st=$?
+	touch "$dir/stop"
+	wait "$looppid"
+	looppid=
+	read -r runs _ <"$dir/gc.count"
+	echo "# $store burst: $(wc -l <"$dir/burst") requests, fresh $BURST_FRESH, acked $ok, GC runs $runs" >&3
+	assert_equal "$st" 0
+	assert [ "$ok" -gt 0 ]
+	assert [ "$runs" -ge 2 ]
+}
