@@ -309,6 +309,5 @@ stress_burst() {
 	read -r runs _ <"$dir/gc.count"
 	echo "# $store burst: $(wc -l <"$dir/burst") requests, fresh $BURST_FRESH, acked $ok, GC runs $runs" >&3
 	assert_equal "$st" 0
-	assert [ "$ok" -gt 0 ]
 	assert [ "$runs" -ge 2 ]
 }
