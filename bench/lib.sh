@@ -65,10 +65,11 @@ held_rss() {
 # its RSS once every reply is read, holding every root (what a session
 # that holds a closure for hours keeps).
 run_keep_paths() {
-	local paths=$1 t0 t1 writer reply held hwm peak
+	local paths=$1 t0 t1 writer reply held hwm peak kp_pid
 	shift
 	t0=$(now)
 	coproc KP { exec /usr/bin/time -f '%M' -o "$work/rss" "$KEEP_PATHS" -q "$@"; }
+	kp_pid=$KP_PID		# bash unsets KP_PID once the coproc exits
 	exec {kin}>&"${KP[1]}" {kout}<&"${KP[0]}"
 	exec {KP[1]}>&- {KP[0]}<&-
 	# -q: only problems are printed; a sentinel missing path marks the end.
@@ -79,9 +80,9 @@ run_keep_paths() {
 	[ "$reply" = "missing $NIX_STORE_DIR/00000000000000000000000000000000-end" ] ||
 	    { echo "keep-paths: unexpected reply: $reply" >&2; exit 1; }
 	wait "$writer"
-	read -r hwm held <<<"$(held_rss "$KP_PID")"
+	read -r hwm held <<<"$(held_rss "$kp_pid")"
 	exec {kin}>&- {kout}<&-
-	wait "$KP_PID" 2>/dev/null || true
+	wait "$kp_pid" 2>/dev/null || true
 	peak=$(cat "$work/rss")
 	[ "$hwm" -gt "$peak" ] && peak=$hwm
 	echo "$(echo "$t1 - $t0" | bc -l) $peak $held"

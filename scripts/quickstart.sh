@@ -19,6 +19,7 @@ for store in auto daemon; do
 	echo "added (unrooted):  $p"
 
 	coproc KP { ./keep-paths --store "$store"; }
+	kp_pid=$KP_PID		# bash unsets KP_PID once the coproc exits
 	echo "$p" >&"${KP[1]}"
 	read -r reply <&"${KP[0]}"
 	echo "keep-paths says:   $reply"
@@ -27,7 +28,7 @@ for store in auto daemon; do
 	[ -e "$p" ] && echo "after nix-store --gc while held:   still there"
 
 	exec {KP[1]}>&-
-	wait "$KP_PID"
+	wait "$kp_pid"
 	nix-store --gc >/dev/null 2>&1
 	[ -e "$p" ] || echo "after release and nix-store --gc:  collected"
 done

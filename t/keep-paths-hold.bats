@@ -84,13 +84,15 @@ load helpers
 	p=$(kp_add coproc)
 	cat >"$BATS_TEST_TMPDIR/script" <<-'SCRIPT'
 	coproc KP { "$KEEP_PATHS"; }
+	# bash unsets KP_PID once it notices the coproc has exited.
+	pid=$KP_PID
 	echo "$1" >&"${KP[1]}"
 	read -r reply <&"${KP[0]}"
 	[ "$reply" = "ok $1" ] || exit 1
 	nix-store --gc >/dev/null 2>&1
 	test -e "$1" || exit 2
 	exec {KP[1]}>&-
-	wait "$KP_PID"
+	wait "$pid"
 	SCRIPT
 	run bash "$BATS_TEST_TMPDIR/script" "$p" 3>&-
 	assert_success
