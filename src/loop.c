@@ -2,10 +2,10 @@
  * loop: the lifetime of a keep-paths session.
  *
  * A request line travels: read() from the parent into l->in, split into
- * requests (request_take_lines) onto l->queued, moved as one batch to
- * l->inflight and submitted to the store; when the store says STORE_DONE
- * every request has its reply, formatted in order into l->out, and written
- * to stdout when poll() says it can take them.
+ * requests (request_take_lines) onto l->queued while it has room, moved
+ * as one batch to l->inflight and submitted to the store; when the store
+ * says STORE_DONE every request has its reply, formatted in order into
+ * l->out, and written to stdout when poll() says it can take them.
  *
  * Inherited fds (the parent's, stdout) are never made non-blocking: the
  * flag would leak into the parent's file description.  Instead a read
@@ -319,6 +319,17 @@ batch_done(struct loop *l)
 	return rc;
 }
 
+/*
+ * Queues the request lines read, up to QUEUE_MAX: the rest wait in l->in,
+ * unparsed, until a batch makes room.  Returns 0/-1 (ENOMEM).
+ */
+static int
+take_requests(struct loop *l)
+{
+	return request_take_lines(&l->queued, l->cfg->storedir, &l->in,
+	    &l->skipping, QUEUE_MAX);
+}
+
 /* Hands the queued requests to the store, or starts the command. */
 static int
 dispatch(struct loop *l)
@@ -437,7 +448,8 @@ parent_requests(const struct batch *b)
 static int
 parent_gone(struct loop *l)
 {
-	size_t unanswered = parent_requests(&l->queued) +
+	size_t unanswered = request_count_lines(&l->in, l->skipping) +
+	    parent_requests(&l->queued) +
 	    (l->busy ? parent_requests(&l->inflight) : 0);
 
 	if (unanswered > 0)
@@ -449,7 +461,7 @@ parent_gone(struct loop *l)
 
 /*
  * How much to read: no more than the queue has room for, in store paths,
- * so it never grows (and its array never doubles) far past QUEUE_MAX.
+ * so that few lines wait unparsed in l->in once it is full.
  */
 static size_t
 read_budget(const struct loop *l)
@@ -480,12 +492,7 @@ on_parent(struct loop *l, short revents)
 		warn("fd %d", l->parent_fd);
 		return KP_EXIT_IO;
 	}
-	if (request_take_lines(&l->queued, l->cfg->storedir, &l->in,
-	    &l->skipping) == -1) {
-		warn("requests");
-		return KP_EXIT_OSERR;
-	}
-	return LOOP_GO;
+	return LOOP_GO;		/* queued at the top of the loop */
 }
 
 static int
@@ -647,6 +654,10 @@ run(struct loop *l)
 	int rc;
 
 	for (;;) {
+		if (take_requests(l) == -1) {
+			warn("requests");
+			return KP_EXIT_OSERR;
+		}
 		if ((rc = dispatch(l)) != LOOP_GO ||
 		    (rc = offer_ahead(l)) != LOOP_GO ||
 		    (l->ending && (rc = session_ended(l)) != LOOP_GO))

@@ -160,12 +160,12 @@ request_add_line(struct batch *b, const char *storedir, const char *line,
 
 int
 request_take_lines(struct batch *b, const char *storedir, struct buf *in,
-    int *skipping)
+    int *skipping, size_t max)
 {
 	const char *head, *nl;
 	size_t used, len;
 
-	for (;;) {
+	for (; b->n < max; ) {
 		head = (const char *)buf_head(in);
 		used = buf_used(in);
 		nl = memchr(head, '\n', used);
@@ -189,6 +189,25 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 			return -1;
 		buf_consume(in, len + 1);
 	}
+	return 0;
+}
+
+size_t
+request_count_lines(const struct buf *in, int skipping)
+{
+	const char *p = (const char *)buf_head(in), *end = p + buf_used(in);
+	size_t n = 0;
+
+	if (buf_used(in) == 0)
+		return 0;
+	/* The first newline ends the over-long line being discarded. */
+	if (skipping && (p = memchr(p, '\n', buf_used(in))) != NULL)
+		p++;
+	while (p != NULL && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		n++;
+	}
+	return n;
 }
 
 const char *

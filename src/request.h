@@ -87,12 +87,16 @@ int	request_add_line(struct batch *, const char *storedir, const char *line,
 	    size_t len);
 
 /*
- * Moves every complete line of in into the batch, consuming it.  *skipping
- * carries over a line that was too long and is being discarded.  Returns 0
- * or -1 (ENOMEM).
+ * Moves the complete lines of in into the batch, consuming them, until
+ * the batch holds max requests; the rest stay in in.  *skipping carries
+ * over a line that was too long and is being discarded.  Returns 0 or -1
+ * (ENOMEM).
  */
 int	request_take_lines(struct batch *, const char *storedir, struct buf *in,
-	    int *skipping);
+	    int *skipping, size_t max);
+
+/* The request lines in in, complete and not yet taken. */
+size_t	request_count_lines(const struct buf *in, int skipping);
 
 /* Sets a request's reply to an error, taking a copy of why.  Returns 0/-1. */
 int	request_set_error(struct request *, const char *why);

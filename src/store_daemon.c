@@ -157,8 +157,18 @@ expect_push(struct store_daemon *d, enum expect_kind kind, root_id root)
 	struct expect *e;
 	size_t cap;
 
+	/*
+	 * A queue that never empties (a burst keeps the daemon busy) moves
+	 * its unanswered half to the front rather than growing for ever.
+	 */
 	if (d->ehead == d->elen)
 		d->ehead = d->elen = 0;
+	else if (d->elen == d->ecap && d->ehead >= d->ecap / 2) {
+		memmove(d->expect, d->expect + d->ehead,
+		    (d->elen - d->ehead) * sizeof(*d->expect));
+		d->elen -= d->ehead;
+		d->ehead = 0;
+	}
 	if (d->elen == d->ecap) {
 		cap = d->ecap ? d->ecap * 2 : 64;
 		if ((e = reallocarray(d->expect, cap, sizeof(*e))) == NULL)

@@ -189,3 +189,33 @@ hash0=00000000000000000000000000000000
 	run sh -c 'xargs ls -d <"$1" 2>/dev/null | wc -l' sh "$BATS_TEST_TMPDIR/paths"
 	assert_output 0
 }
+
+@test "lines read past a full queue are answered with no more input" {
+	# 16,500 short lines and a path, all in the pipe before keep-paths
+	# reads: its first read takes more lines than the queue holds
+	# (16,384), and the rest wait in its input buffer, with nothing more
+	# to come, until a batch makes room.
+	p=$(kp_add queue-tail)
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec {hold}<>"$BATS_TEST_TMPDIR/in" {in}<"$BATS_TEST_TMPDIR/in"
+	{ yes x | head -n 16500; echo "$p"; } >&"$hold"
+	timeout 120 "$KEEP_PATHS" <&"$in" >"$BATS_TEST_TMPDIR/out" \
+	    2>"$BATS_TEST_TMPDIR/kp.err" 3>&- {hold}>&- &
+	pid=$!
+	exec {in}<&-
+	# Seconds as a rule; under valgrind on a busy machine, far more.
+	for _ in $(seq 1200); do
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -lt 16501 ] || break
+		sleep 0.1
+	done
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 16501 ] || kp_said
+	run sort "$BATS_TEST_TMPDIR/out"
+	run uniq -c <<<"$output"
+	assert_output "  16500 error x: No such file or directory
+      1 ok $p"
+	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/out")" "ok $p"
+	exec {hold}>&-
+	wait "$pid"
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_output ""
+}
