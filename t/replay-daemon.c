@@ -162,14 +162,19 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((script = fopen(argv[2], "r")) == NULL)
 		err(2, "%s", argv[2]);
+	/*
+	 * Bound under another name and renamed once listening: the test
+	 * connects as soon as SOCKET exists, and a socket bound but not yet
+	 * listening refuses it.
+	 */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(argv[1]) >= sizeof(sun.sun_path))
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.new",
+	    argv[1]) >= (int)sizeof(sun.sun_path))
 		errx(2, "%s: socket path too long", argv[1]);
-	strcpy(sun.sun_path, argv[1]);
 	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 	    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    listen(lfd, 1) == -1)
+	    listen(lfd, 1) == -1 || rename(sun.sun_path, argv[1]) == -1)
 		err(2, "%s", argv[1]);
 	if ((fd = accept(lfd, NULL, NULL)) == -1)
 		err(2, "accept");
