@@ -39,8 +39,14 @@
 #include "temproots.h"
 #include "xio.h"
 
-/* Nix's own pause when a collector holds the lock but takes no clients. */
-#define RETRY_MS	100
+/*
+ * A collector that holds the lock but takes no clients is starting or
+ * ending, a matter of milliseconds; and where collections follow one
+ * another, the lock is free only in the moment between two.  Nix's own
+ * pause (100 ms) missed that moment every time against Nix 2.34 in a
+ * collection loop: each request waited out collection after collection.
+ */
+#define RETRY_MS	5
 /* A collector's staleness probe holds our new file's lock for an instant. */
 #define CREATE_RETRY_MS	10
 #define DB_BUSY_RETRY_MS 20
