@@ -45,8 +45,11 @@
  * another, the lock is free only in the moment between two.  Nix's own
  * pause (100 ms) missed that moment every time against Nix 2.34 in a
  * collection loop: each request waited out collection after collection.
+ * So the first try comes soon, backing off to Nix's pause for a collector
+ * that never listens.
  */
-#define RETRY_MS	5
+#define RETRY_MIN_MS	5
+#define RETRY_MAX_MS	100
 /* A collector's staleness probe holds our new file's lock for an instant. */
 #define CREATE_RETRY_MS	10
 #define DB_BUSY_RETRY_MS 20
@@ -72,6 +75,7 @@ struct store_local {
 	int		 watch_fd;	/* inotify on our file, or -1 */
 	int		 polled_fd;
 	int		 warned;	/* about the collector's socket */
+	long		 retry_ms;	/* until the next try to tell it */
 	struct nixdb	*db;
 	struct rootset	 roots;
 	size_t		 nheld;
@@ -139,9 +143,12 @@ tell_start(struct store_local *l)
 		    errno != EAGAIN && !l->warned++)
 			warnx("%s: %s; waiting for the collector to end",
 			    l->gc_socket, strerror(errno));
-		wake_in(l, RETRY_MS);
+		wake_in(l, l->retry_ms);
+		if ((l->retry_ms *= 2) > RETRY_MAX_MS)
+			l->retry_ms = RETRY_MAX_MS;
 		return STORE_BUSY;
 	}
+	l->retry_ms = RETRY_MIN_MS;
 	for (i = 0; i < l->nfresh; i++)
 		if (buf_printf(&l->lines, "%s\n",
 		    rootset_path(&l->roots, l->fresh[i], path)) == -1)
@@ -530,6 +537,7 @@ store_local_open(const char *statedir, const char *storedir, char *err,
 	l->gclock_fd = l->sock_fd = l->watch_fd = -1;
 	l->file.fd = -1;
 	l->wake_at = -1;
+	l->retry_ms = RETRY_MIN_MS;
 	if ((l->statedir = strdup(statedir)) == NULL ||
 	    (l->storedir = strdup(storedir)) == NULL ||
 	    rootset_init(&l->roots, l->storedir) == -1 ||
