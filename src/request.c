@@ -165,9 +165,8 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 	const char *head, *nl;
 	size_t used, len;
 
-	for (; b->n < max; ) {
+	while (b->n < max && (used = buf_used(in)) > 0) {
 		head = (const char *)buf_head(in);
-		used = buf_used(in);
 		nl = memchr(head, '\n', used);
 		if (nl == NULL) {
 			if (used <= REQUEST_LINE_MAX || *skipping) {
