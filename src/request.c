@@ -194,19 +194,16 @@ request_take_lines(struct batch *b, const char *storedir, struct buf *in,
 size_t
 request_count_lines(const struct buf *in, int skipping)
 {
-	const char *p = (const char *)buf_head(in), *end = p + buf_used(in);
+	const char *p = (const char *)buf_head(in), *end, *nl;
 	size_t n = 0;
 
 	if (buf_used(in) == 0)
 		return 0;
-	/* The first newline ends the over-long line being discarded. */
-	if (skipping && (p = memchr(p, '\n', buf_used(in))) != NULL)
-		p++;
-	while (p != NULL && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		p++;
+	for (end = p + buf_used(in);
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
 		n++;
-	}
-	return n;
+	/* The first newline ends the over-long line being discarded. */
+	return skipping && n > 0 ? n - 1 : n;
 }
 
 const char *

@@ -163,6 +163,7 @@ tell_or_check(struct store_local *l)
 	switch (collector_running(l)) {
 	case 0:
 		sock_close(l);
+		l->retry_ms = RETRY_MIN_MS;	/* the next wait starts anew */
 		return check_start(l);
 	case 1:
 		return tell_start(l);
