@@ -184,11 +184,58 @@ conf_defaults(struct settings *s)
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }
 
+/* What conf_line reads from, and why it stopped early. */
+struct line_source {
+	FILE		*f;
+	int		 line;		/* lines read */
+	const char	*bad;		/* why the last line was refused */
+	char		 too_long[48];
+};
+
+/*
+ * inih's reader (fgets's contract): the next line into str, at most
+ * num - 1 bytes with its newline.  libinih splits a longer line and
+ * parses its tail as a line of its own, so a long "store =" would go
+ * silently wrong: such a line, or one with a NUL byte, ends the parse
+ * instead, with NULL and src->bad set.  Bounded: a file of zeros or an
+ * endless FIFO is read no further than one buffer.
+ */
+static char *
+conf_line(char *str, int num, void *stream)
+{
+	struct line_source *src = stream;
+	int c, n = 0;
+
+	if (num < 2)
+		return NULL;
+	while ((c = getc(src->f)) != EOF) {
+		if (c == '\0') {
+			src->bad = "a NUL byte in a line";
+			break;
+		}
+		if (n == num - 1) {
+			snprintf(src->too_long, sizeof(src->too_long),
+			    "line too long (at most %d bytes)", num - 2);
+			src->bad = src->too_long;
+			break;
+		}
+		str[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0 && src->bad == NULL)
+		return NULL;		/* end of file */
+	src->line++;
+	str[n] = '\0';
+	return src->bad == NULL ? str : NULL;
+}
+
 int
 conf_read(struct settings *s, const char *path, int must_exist, char *err,
     size_t errlen)
 {
 	struct parse_state ps = { s, "" };
+	struct line_source src = { NULL, 0, NULL, "" };
 	FILE *f;
 	int line;
 
@@ -198,8 +245,13 @@ conf_read(struct settings *s, const char *path, int must_exist, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	line = ini_parse_file(f, conf_handler, &ps);
+	src.f = f;
+	line = ini_parse_stream(conf_line, &src, conf_handler, &ps);
 	fclose(f);
+	if (line == 0 && src.bad != NULL) {
+		snprintf(err, errlen, "%s:%d: %s", path, src.line, src.bad);
+		return -1;
+	}
 	if (line == 0)
 		return 0;
 	if (line < 0)

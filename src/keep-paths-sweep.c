@@ -19,6 +19,7 @@
 #include <vis.h>
 
 #include "conf.h"
+#include "setid.h"
 #include "sweep.h"
 
 /* Exit statuses: tell "all fine", "some kept as unknown", "errors". */
@@ -233,6 +234,9 @@ main(int argc, char **argv)
 	char msg[512];
 	int i;
 
+	if (setid_elevated())
+		errx(EX_NOPERM, "refusing to run set-user-ID or set-group-ID: "
+		    "the caller would choose what root removes");
 	c.min_age = -1;
 	parse_options(argc, argv, &c);
 	if ((env = getenv("KEEP_PATHS_SESSION")) != NULL && *env != '\0')

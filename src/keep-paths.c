@@ -22,6 +22,7 @@
 #include "exitcode.h"
 #include "loop.h"
 #include "relay.h"
+#include "setid.h"
 #include "batch.h"
 #include "store_open.h"
 #include "xio.h"
@@ -427,6 +428,10 @@ main(int argc, char **argv)
 	int i, n, status, signo = 0;
 
 	std_fds_open();
+	if (setid_elevated())
+		errx(KP_EXIT_NOPERM, "refusing to run set-user-ID or "
+		    "set-group-ID: the caller's environment would choose the "
+		    "programs run and the directories removed");
 	/* A reader that goes away is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);

@@ -144,6 +144,25 @@ flush_replies(struct loop *l, int timeout_ms)
 	}
 }
 
+/*
+ * The session ends: replies already made still go out (a request file on
+ * stdin reaches EOF before stdout is polled), for at most FINAL_FLUSH_MS
+ * while the roots are still held; what stdout does not take is counted.
+ */
+static void
+replies_drain(struct loop *l)
+{
+	const unsigned char *p;
+	size_t i, lines = 0;
+
+	flush_replies(l, FINAL_FLUSH_MS);
+	for (p = buf_head(&l->out), i = 0; i < buf_used(&l->out); i++)
+		lines += p[i] == '\n';
+	if (lines > 0)
+		warnx("stdout took no more: %zu repl%s unwritten", lines,
+		    lines == 1 ? "y" : "ies");
+}
+
 static void
 close_store(struct loop *l)
 {
@@ -724,6 +743,7 @@ loop_run(struct store *store, struct batch *initial,
 		rc = KP_EXIT_OSERR;
 	} else
 		rc = run(&l);
+	replies_drain(&l);
 	/* Closing the connection is what releases the roots. */
 	close_store(&l);
 	batch_free(&l.queued);

@@ -17,11 +17,13 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <search.h>
 #include <signal.h>
@@ -68,7 +70,12 @@ struct relay {
 	const char	*storedir;
 	struct transport_target upstream;
 	int		 verbose;
-	char		 dir[PATH_MAX];
+	const char	*base;		/* where the directory is made */
+	int		 base_fd;	/* -1: none */
+	char		 name[32];	/* the directory's, in base */
+	int		 dir_fd;	/* -1: none */
+	dev_t		 dir_dev;
+	ino_t		 dir_ino;
 	char		 sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 listen_fd;	/* -1 once no more clients are taken */
 	long		 paused_until;	/* -1, or accept() ran out of fds */
@@ -167,37 +174,138 @@ on_path(void *arg, const char *path, size_t len)
 	return 0;
 }
 
-/* The socket's directory: private, under the first base that is set. */
+/*
+ * Can the base directory open at fd hold our private directory?  Only if
+ * nobody else can rename or replace what we make in it: owned by us or
+ * by root, and writable by others only with the sticky bit (/tmp).  Root
+ * with a user's XDG_RUNTIME_DIR (su without -, sudo -E) must not make its
+ * socket where that user can swap it for a link.  Returns NULL if it
+ * can, else why not.
+ */
+static const char *
+base_unsafe(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return "not a directory";
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return "owned by another user";
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (st.st_mode & S_ISVTX) == 0)
+		return "writable by others, and not sticky";
+	return NULL;
+}
+
+/*
+ * Opens the base: the first of $XDG_RUNTIME_DIR, $TMPDIR and /tmp that is
+ * set, or the next one if that is not safe (base_unsafe).  A base that is
+ * set and cannot be opened is an error, as it is for the user's Nix.
+ */
+static int
+open_base(struct relay *r, char *err, size_t errlen)
+{
+	const char *bases[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
+	    "/tmp" };
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (bases[i] == NULL || *bases[i] != '/')
+			continue;
+		if ((r->base_fd = open(bases[i], O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s: cannot make the socket's "
+			    "directory: %s", bases[i], strerror(errno));
+			return -1;
+		}
+		if ((why = base_unsafe(r->base_fd)) == NULL) {
+			r->base = bases[i];
+			return 0;
+		}
+		close(r->base_fd);
+		r->base_fd = -1;
+		if (r->verbose)
+			warnx("%s: not used for the capture socket: %s",
+			    bases[i], why);
+		snprintf(err, errlen, "%s: not used for the capture socket: "
+		    "%s", bases[i], why);
+	}
+	return -1;
+}
+
+/*
+ * The socket's directory: mode 0700, made under the base's fd and kept
+ * open, so that the end removes what we made, by identity, and nothing
+ * that a link put in its place leads to.
+ */
 static int
 make_dir(struct relay *r, char *err, size_t errlen)
 {
-	const char *base = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int tries;
 
-	if (base == NULL || *base != '/')
-		base = getenv("TMPDIR");
-	if (base == NULL || *base != '/')
-		base = "/tmp";
-	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/keep-paths.XXXXXX",
-	    base) >= sizeof(r->dir)) {
-		snprintf(err, errlen, "%s: path too long", base);
+	if (open_base(r, err, errlen) == -1)
+		return -1;
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(r->name, sizeof(r->name), "keep-paths.%08x",
+		    arc4random());
+		if (mkdirat(r->base_fd, r->name, 0700) == 0)
+			break;
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot make the socket's "
+			    "directory: %s", r->base, strerror(errno));
+			r->name[0] = '\0';
+			return -1;
+		}
+	}
+	if ((r->dir_fd = openat(r->base_fd, r->name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(r->dir_fd, &st) == -1) {
+		snprintf(err, errlen, "%s/%s: %s", r->base, r->name,
+		    strerror(errno));
 		return -1;
 	}
-	/* mkdtemp(3) makes it 0700. */
-	if (mkdtemp(r->dir) == NULL) {
-		snprintf(err, errlen, "%s: cannot make the socket's directory: "
-		    "%s", base, strerror(errno));
-		r->dir[0] = '\0';
-		return -1;
-	}
-	if ((size_t)snprintf(r->sock, sizeof(r->sock), "%s/socket", r->dir) >=
-	    sizeof(r->sock)) {
-		snprintf(err, errlen, "%s/socket: too long for a unix socket "
+	r->dir_dev = st.st_dev;
+	r->dir_ino = st.st_ino;
+	if ((size_t)snprintf(r->sock, sizeof(r->sock), "%s/%s/socket", r->base,
+	    r->name) >= sizeof(r->sock)) {
+		snprintf(err, errlen, "%s/%s/socket: too long for a unix socket "
 		    "(at most %zu bytes): set XDG_RUNTIME_DIR or TMPDIR to a "
-		    "shorter directory", r->dir, sizeof(r->sock) - 1);
+		    "shorter directory", r->base, r->name, sizeof(r->sock) - 1);
 		r->sock[0] = '\0';
 		return -1;
 	}
 	return 0;
+}
+
+/* Removes the socket and its directory: ours, by fd and identity. */
+static void
+remove_dir(struct relay *r)
+{
+	struct stat st;
+
+	if (r->dir_fd != -1) {
+		if (r->sock[0] != '\0' && unlinkat(r->dir_fd, "socket", 0) ==
+		    -1 && errno != ENOENT)
+			warn("%s", r->sock);
+		r->sock[0] = '\0';
+		close(r->dir_fd);
+		r->dir_fd = -1;
+	}
+	if (r->name[0] != '\0') {
+		if (fstatat(r->base_fd, r->name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1 || st.st_dev != r->dir_dev || st.st_ino != r->dir_ino)
+			warnx("%s/%s: not removed: no longer the directory made",
+			    r->base, r->name);
+		else if (unlinkat(r->base_fd, r->name, AT_REMOVEDIR) == -1)
+			warn("%s/%s", r->base, r->name);
+		r->name[0] = '\0';
+	}
+	if (r->base_fd != -1)
+		close(r->base_fd);
+	r->base_fd = -1;
 }
 
 static int
@@ -231,6 +339,7 @@ relay_open(const char *storedir, const struct transport_target *upstream,
 	r->storedir = storedir;
 	r->verbose = verbose;
 	r->listen_fd = -1;
+	r->base_fd = r->dir_fd = -1;
 	r->paused_until = -1;
 	if (transport_target_set(&r->upstream, upstream->socket,
 	    upstream->argv) == -1) {
@@ -569,8 +678,10 @@ relay_stop_listening(struct relay *r)
 	if (r->listen_fd != -1)
 		close(r->listen_fd);
 	r->listen_fd = -1;
-	if (r->sock[0] != '\0')
-		unlink(r->sock);
+	if (r->sock[0] != '\0' && r->dir_fd != -1 &&
+	    unlinkat(r->dir_fd, "socket", 0) == -1 && errno != ENOENT)
+		warn("%s", r->sock);
+	r->sock[0] = '\0';
 }
 
 int
@@ -664,8 +775,7 @@ relay_close(struct relay *r)
 	}
 	children_finish(r);
 	free(r->children);
-	if (r->dir[0] != '\0' && rmdir(r->dir) == -1)
-		warn("%s", r->dir);
+	remove_dir(r);
 	for (i = 0; i < r->nseen; i++) {
 		tdelete(r->seen[i], &r->tree, seen_cmp);
 		free(r->seen[i]->path);

@@ -47,9 +47,14 @@ spawn_exec(char *const argv[], const int *ignore, size_t nignore,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < nignore; i++)
 		signal(ignore[i], SIG_IGN);
-	if (stdio != -1 && (dup2(stdio, STDIN_FILENO) == -1 ||
-	    dup2(stdio, STDOUT_FILENO) == -1))
-		_exit(KP_EXIT_OSERR);
+	if (stdio != -1) {
+		if (dup2(stdio, STDIN_FILENO) == -1 ||
+		    dup2(stdio, STDOUT_FILENO) == -1)
+			_exit(KP_EXIT_OSERR);
+		/* A store's child gets stdio and stderr, nothing more: not
+		 * the parent's --fd, nor any fd keep-paths inherited. */
+		closefrom(STDERR_FILENO + 1);
+	}
 	for (; env != NULL && *env != NULL; env++)
 		if (putenv(*env) != 0)
 			_exit(KP_EXIT_OSERR);

@@ -21,7 +21,9 @@ pid_t	spawn_fork(void);
  * its default and the mask emptied, as a fresh process has them (else
  * the parent's handlers would run here until exec, and write into its
  * signal pipe); then the signals in ignore[0..nignore) ignored; then, if
- * stdio is not -1, stdin and stdout made that fd; then env's NAME=VALUE
+ * stdio is not -1, stdin and stdout made that fd and every fd above
+ * stderr closed (a store's child inherits nothing else: the command of
+ * "-- COMMAND", stdio -1, keeps what its caller gave it); then env's NAME=VALUE
  * strings (NULL-ended; NULL for none) put in the environment; then argv
  * run from PATH.  If it cannot run, says why on stderr and exits 127 (not
  * found) or 126; 71 if stdio or env cannot be set.  Never returns.

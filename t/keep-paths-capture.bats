@@ -130,6 +130,40 @@ kp_rest() {
 	assert_output ""
 }
 
+@test "capture as root: a base another user owns, or may write unsticky, is passed over" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	mkdir -m 700 "$BATS_TEST_TMPDIR/user" "$BATS_TEST_TMPDIR/tmp"
+	chown 4242:4242 "$BATS_TEST_TMPDIR/user"
+	mkdir -m 777 "$BATS_TEST_TMPDIR/open"
+	# The user's own runtime directory (su without -, sudo -E): not ours.
+	run -0 env XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/user" \
+	    TMPDIR="$BATS_TEST_TMPDIR/tmp" "$KEEP_PATHS" -v --capture -- \
+	    sh -c 'echo "$NIX_DAEMON_SOCKET_PATH"'
+	assert_line "keep-paths: $BATS_TEST_TMPDIR/user: not used for the capture socket: owned by another user"
+	assert_line --regexp "^$BATS_TEST_TMPDIR/tmp/keep-paths\.[^/]+/socket\$"
+	# Writable by all without the sticky bit: anyone could rename ours.
+	run -0 env XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/open" "$KEEP_PATHS" -v \
+	    --capture -- sh -c 'echo "$NIX_DAEMON_SOCKET_PATH"'
+	assert_line "keep-paths: $BATS_TEST_TMPDIR/open: not used for the capture socket: writable by others, and not sticky"
+	assert_line --regexp "^/tmp/keep-paths\.[^/]+/socket\$"
+	run -0 find "$BATS_TEST_TMPDIR/user" "$BATS_TEST_TMPDIR/open" -mindepth 1
+	assert_output ""
+}
+
+@test "capture: the end removes the socket and directory it made, not what a link in their place names" {
+	mkdir -m 700 "$BATS_TEST_TMPDIR/run" "$BATS_TEST_TMPDIR/victim"
+	: >"$BATS_TEST_TMPDIR/victim/socket"
+	# A racer renames the directory away and puts a link in its place.
+	run -0 env XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run" "$KEEP_PATHS" \
+	    --capture -- sh -c 'd=${NIX_DAEMON_SOCKET_PATH%/socket}
+		mv "$d" "$1/run/away" && ln -s "$1/victim" "$d" && echo "$d"' \
+	    _ "$BATS_TEST_TMPDIR"
+	assert_line --partial "not removed: no longer the directory made"
+	assert [ -e "$BATS_TEST_TMPDIR/victim/socket" ]
+	# Its own socket went, through the directory's fd, wherever it was.
+	refute [ -e "$BATS_TEST_TMPDIR/run/away/socket" ]
+}
+
 @test "capture: after the command's nix-build exits, its daemon worker is gone and the roots stay" {
 	run -0 "$KEEP_PATHS" --capture -- bash -ec '
 		dpid=$2

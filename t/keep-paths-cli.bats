@@ -134,3 +134,61 @@ check_man_page() {
 	check_man_page "$KEEP_PATHS" keep-paths
 	check_man_page "$KEEP_PATHS_SWEEP" keep-paths-sweep
 }
+
+@test "a config line longer than libinih's buffer is an error naming it, not two lines" {
+	long=$(printf 'a%.0s' $(seq 250))
+	printf 'store = unix:///%s\nquiet = yes\n' "$long" >"$BATS_TEST_TMPDIR/long.conf"
+	run -64 "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/long.conf" --print-store
+	assert_output "keep-paths: $BATS_TEST_TMPDIR/long.conf:1: line too long (at most 198 bytes)"
+	printf '[sweep]\nmin-age = 1m\n%s\n' "$long" >"$BATS_TEST_TMPDIR/long.conf"
+	run -64 "$KEEP_PATHS_SWEEP" --config "$BATS_TEST_TMPDIR/long.conf" "$BATS_TEST_TMPDIR"
+	assert_output "keep-paths-sweep: $BATS_TEST_TMPDIR/long.conf:3: line too long (at most 198 bytes)"
+	# A file of zeros (or a FIFO that never ends a line) is read no further.
+	run -64 "$KEEP_PATHS" --config /dev/zero --print-store
+	assert_output "keep-paths: /dev/zero:1: a NUL byte in a line"
+	printf 'store = daemon\n%198s\n' '' >"$BATS_TEST_TMPDIR/fits.conf"
+	run -0 "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/fits.conf" --print-store
+}
+
+@test "set-user-ID or set-group-ID: both programs refuse to run, exit 77" {
+	[ "$(id -u)" = 0 ] || skip "needs root to make a set-user-ID copy"
+	d=$(mktemp -d /tmp/kp-setid.XXXXXX)
+	chmod 755 "$d"
+	cp "$KP_BUILDDIR/keep-paths" "$KP_BUILDDIR/keep-paths-sweep" "$d/"
+	chown 0:0 "$d/keep-paths" "$d/keep-paths-sweep"	# before the bits: it clears them
+	chmod 4755 "$d/keep-paths"
+	chmod 2755 "$d/keep-paths-sweep"
+	if ! setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths" --version >/dev/null 2>&1 &&
+	    findmnt -no OPTIONS --target "$d" | grep -qw nosuid; then
+		rm -rf "$d"
+		skip "/tmp is mounted nosuid"
+	fi
+	run -77 setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths" --print-store
+	assert_output --partial "keep-paths: refusing to run set-user-ID or set-group-ID"
+	run -77 setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths-sweep" -n /tmp
+	assert_output --partial "keep-paths-sweep: refusing to run set-user-ID or set-group-ID"
+	# Root running its own copy is not set-ID.
+	run -0 "$d/keep-paths" --version
+	rm -rf "$d"
+}
+
+@test "a store's child inherits no fd of keep-paths' but stdio and stderr (--fd N neither)" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	# A stand-in ssh: lists its open fds' targets, then fails to connect.
+	cat >"$BATS_TEST_TMPDIR/bin/ssh" <<-'SH'
+	#!/bin/sh
+	for fd in /proc/$$/fd/*; do readlink "$fd"; done >"$FDS_OUT"
+	exit 255
+	SH
+	chmod +x "$BATS_TEST_TMPDIR/bin/ssh"
+	: >"$BATS_TEST_TMPDIR/marker"
+	mkfifo "$BATS_TEST_TMPDIR/parent-fifo"
+	FDS_OUT=$BATS_TEST_TMPDIR/fds PATH=$BATS_TEST_TMPDIR/bin:$PATH \
+	    run -69 "$KEEP_PATHS" --no-reconnect --fd 8 --store ssh-ng://nowhere \
+	    7<"$BATS_TEST_TMPDIR/marker" 8<>"$BATS_TEST_TMPDIR/parent-fifo" \
+	    <"$BATS_TEST_TMPDIR/marker"
+	run -0 cat "$BATS_TEST_TMPDIR/fds"
+	refute_output --partial marker
+	refute_output --partial parent-fifo
+	assert_output --partial socket:
+}

@@ -347,3 +347,14 @@ db_unlock() {
 	refute [ -e "$p" ]
 	run ! grep -rq . "$NIX_STATE_DIR/temproots"
 }
+
+@test "requests from a file: every reply is written before the end, not dropped at EOF" {
+	p=$(kp_add from-file)
+	printf '%s\n' "$p" "$p" not-a-path >"$BATS_TEST_TMPDIR/requests"
+	for i in 1 2 3; do
+		run -0 --separate-stderr "$KEEP_PATHS" --store local <"$BATS_TEST_TMPDIR/requests"
+		assert_equal "${#lines[@]}" 3
+		assert_line --index 0 "ok $p"
+		assert_line --index 2 --partial "error not-a-path:"
+	done
+}
