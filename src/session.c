@@ -4,9 +4,10 @@
  * MUST, for every session directory and its root:
  *  - A session becomes visible under its name only once locked, so no
  *    sweeper ever sees a live one unlocked.
- *  - The sessions root is opened once, never through a symbolic link
- *    (session_root_open), and everything below is reached relative to
- *    that fd.
+ *  - The sessions root is opened once, through no symbolic link in any
+ *    component of its path (session_root_open: a walk from / or ., one
+ *    O_NOFOLLOW openat per component), and everything below is reached
+ *    relative to that fd.
  *  - Removal goes by identity: a session removes only the directory whose
  *    (dev, ino) it made, so a name a racer swapped in is left alone.
  */
@@ -15,8 +16,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +33,6 @@ session_trash_name(char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%08x%08x", SESSION_TRASH_PREFIX, arc4random(),
 	    arc4random());
-}
-
-/* mkdir -p for the sessions root; only the last parts are made. */
-static int
-mkdirs(const char *path)
-{
-	char *copy, *slash;
-	int rc = 0;
-
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT || (copy = strdup(path)) == NULL)
-		return -1;
-	if ((slash = strrchr(copy, '/')) != NULL && slash != copy) {
-		*slash = '\0';
-		rc = mkdirs(copy);
-	}
-	free(copy);
-	if (rc == 0 && mkdir(path, 0755) == -1 && errno != EEXIST)
-		rc = -1;
-	return rc;
 }
 
 void
@@ -76,7 +58,7 @@ session_create(struct session *s, const char *root, const char *prefix)
 	memset(s, 0, sizeof(*s));
 	s->fd = s->root_fd = -1;
 	snprintf(tmp, sizeof(tmp), "%s%08x", SESSION_NEW_PREFIX, arc4random());
-	if (mkdirs(root) == -1 || (s->root_fd = session_root_open(root)) == -1 ||
+	if ((s->root_fd = session_root_open(root, 1)) == -1 ||
 	    (s->root = strdup(root)) == NULL ||
 	    asprintf(&s->name, "%s-%ld-%08x", prefix, (long)getpid(),
 	    arc4random()) == -1)
@@ -103,25 +85,126 @@ fail:
 	return -1;
 }
 
-int
-session_root_open(const char *root)
+/*
+ * The next component of *p (advanced past it and its slashes) into name.
+ * Returns 1, 0 at the end, or -1 with errno ENAMETOOLONG.
+ */
+static int
+next_component(const char **p, char *name, size_t size)
+{
+	size_t len;
+
+	while (**p == '/')
+		(*p)++;
+	if (**p == '\0')
+		return 0;
+	len = strcspn(*p, "/");
+	if (len >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(name, *p, len);
+	name[len] = '\0';
+	*p += len;
+	return 1;
+}
+
+/*
+ * Opens name in the directory at dirfd without following a link, made
+ * (mode 0755) first if create and missing.  Returns the fd, or -1 with
+ * errno (ELOOP: a symbolic link).
+ */
+static int
+open_component(int dirfd, const char *name, int create)
 {
 	struct stat st;
 	int fd;
 
-	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 && errno == ENOTDIR &&
-	    lstat(root, &st) == 0 && S_ISLNK(st.st_mode))
+	for (;;) {
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT || !create)
+			break;
+		if (mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
+			return -1;
+		create = 0;	/* made, or a racer's: open what is there */
+	}
+	if (fd == -1 && errno == ENOTDIR &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
 		errno = ELOOP;
 	return fd;
+}
+
+int
+session_root_open(const char *root, int create)
+{
+	char name[NAME_MAX + 1];
+	const char *p = root;
+	int fd, next, more, saved;
+
+	if (*root == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((fd = open(*root == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	while ((more = next_component(&p, name, sizeof(name))) == 1) {
+		next = open_component(fd, name, create);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if ((fd = next) == -1)
+			return -1;
+	}
+	if (more == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Hex digits, exactly n, then the end. */
+static int
+hex_tail(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)p[i]) && (p[i] < 'a' || p[i] > 'f'))
+			return 0;
+	return p[n] == '\0';
+}
+
+int
+session_name_ours(const char *name)
+{
+	size_t trash = strlen(SESSION_TRASH_PREFIX),
+	    fresh = strlen(SESSION_NEW_PREFIX);
+	const char *dash, *pid;
+
+	if (strncmp(name, SESSION_TRASH_PREFIX, trash) == 0)
+		return hex_tail(name + trash, 16);
+	if (strncmp(name, SESSION_NEW_PREFIX, fresh) == 0)
+		return hex_tail(name + fresh, 8);
+	/* PREFIX-PID-RANDOM: a prefix, decimal digits, 8 hex digits. */
+	if ((dash = strrchr(name, '-')) == NULL || !hex_tail(dash + 1, 8))
+		return 0;
+	for (pid = dash; pid > name && isdigit((unsigned char)pid[-1]); pid--)
+		;
+	return pid < dash && pid - 1 > name && pid[-1] == '-';
 }
 
 const char *
 session_strerror(int errnum)
 {
 	if (errnum == ELOOP)
-		return "a symbolic link: a sessions root must be a directory "
-		    "of its own, which no sweeper follows a link to";
+		return "a symbolic link on its path: a sessions root must be "
+		    "reached through directories only, as no sweeper follows "
+		    "a link";
 	return strerror(errnum);
 }
 

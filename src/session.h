@@ -58,12 +58,23 @@ enum session_probe {
 enum session_probe session_probe(int fd);
 
 /*
- * Opens a sessions root, which must be a directory and not a symbolic
- * link: a sweeper (run as root from cron, say) must never be led by one
- * into a directory it was not given.  The one rule for both programs.
- * Returns the fd, or -1 with errno (ELOOP: a symbolic link).
+ * Opens a sessions root, which must be a directory reached through no
+ * symbolic link in any component of its path: a sweeper (run as root
+ * from cron, say) must never be led into a directory it was not given,
+ * as it would be if a user swapped a parent it may write (a per-user
+ * directory under a world-writable one) for a link.  With create, the
+ * missing components are made, mode 0755, the same way.  The one rule
+ * for both programs.  Returns the fd, or -1 with errno (ELOOP: a
+ * symbolic link on the path).
  */
-int	session_root_open(const char *root);
+int	session_root_open(const char *root, int create);
+
+/*
+ * Is name one that session_create or a sweeper makes: PREFIX-PID-RANDOM
+ * (RANDOM 8 hex digits), .new- and 8 hex digits, or .trash- and 16?  A
+ * sweeper removes nothing else.  Returns 1 if so, else 0.
+ */
+int	session_name_ours(const char *name);
 
 /* strerror(errnum), but ELOOP says what session_root_open refuses. */
 const char *session_strerror(int errnum);

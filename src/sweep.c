@@ -104,7 +104,7 @@ age_of(const struct stat *st)
 
 /* What an entry is, before anything is opened; NULL if a session. */
 static const char *
-not_a_session(const struct pass *p, const struct stat *st)
+not_a_session(const struct pass *p, const char *name, const struct stat *st)
 {
 	static char why[64];
 
@@ -114,11 +114,15 @@ not_a_session(const struct pass *p, const struct stat *st)
 		return "not a directory";
 	if (st->st_dev != p->st.st_dev)
 		return "on another file system";
-	if (geteuid() != 0 && st->st_uid != geteuid()) {
+	/* Ours, or as root the root's owner's: never a third user's. */
+	if ((geteuid() != 0 && st->st_uid != geteuid()) ||
+	    (geteuid() == 0 && st->st_uid != p->st.st_uid)) {
 		snprintf(why, sizeof(why), "owned by uid %lu",
 		    (unsigned long)st->st_uid);
 		return why;
 	}
+	if (!session_name_ours(name))
+		return "not a session's name";
 	return NULL;
 }
 
@@ -185,7 +189,7 @@ sweep_entry(const struct pass *p, const char *name)
 			report(p, name, SWEEP_ERROR, strerror(errno), 0);
 		return;
 	}
-	if ((why = not_a_session(p, &st)) != NULL) {
+	if ((why = not_a_session(p, name, &st)) != NULL) {
 		report(p, name, SWEEP_NOT_A_SESSION, why, 0);
 		return;
 	}
@@ -301,7 +305,7 @@ sweep_root(const char *root, const struct sweep_options *o)
 	char **names;
 	size_t i;
 
-	if ((p.fd = session_root_open(root)) == -1 ||
+	if ((p.fd = session_root_open(root, 0)) == -1 ||
 	    fstat(p.fd, &p.st) == -1) {
 		report(&p, NULL, SWEEP_ERROR, session_strerror(errno), 0);
 		if (p.fd != -1)

@@ -42,9 +42,16 @@ sessions() {
 	mkdir "$BATS_TEST_TMPDIR/real"
 	ln -s "$BATS_TEST_TMPDIR/real" "$BATS_TEST_TMPDIR/link"
 	run -69 --separate-stderr "$KEEP_PATHS" --store "gcroots?dir=$BATS_TEST_TMPDIR/link" -- true
-	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/link: a symbolic link: a sessions root must be a directory of its own, which no sweeper follows a link to"
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/link: a symbolic link on its path: a sessions root must be reached through directories only, as no sweeper follows a link"
 	run ls -A "$BATS_TEST_TMPDIR/real"
 	assert_output ""
+	# A link anywhere on its path, as a swapped per-user directory is.
+	mkdir -p "$BATS_TEST_TMPDIR/real/keep-paths/old-1-0123abcd"
+	touch -d '2 days ago' "$BATS_TEST_TMPDIR/real/keep-paths/old-1-0123abcd"
+	run -69 --separate-stderr "$KEEP_PATHS" --store "gcroots?dir=$BATS_TEST_TMPDIR/link/keep-paths" -- true
+	assert_equal "$stderr" "keep-paths: $BATS_TEST_TMPDIR/link/keep-paths: a symbolic link on its path: a sessions root must be reached through directories only, as no sweeper follows a link"
+	run ls -A "$BATS_TEST_TMPDIR/real/keep-paths"
+	assert_output "old-1-0123abcd"
 }
 
 @test "gcroots: the session links go where the chosen local store's collector looks" {
@@ -115,10 +122,10 @@ sessions() {
 @test "no fd of keep-paths' is a path a collector cannot read, though its sessions root is long and a stale session below it deeper than PATH_MAX" {
 	root=$BATS_TEST_TMPDIR
 	for c in r s t u; do root=$root/$(printf "$c%.0s" $(seq 200)); done
-	mkdir -p "$root/keep-paths-1-stale"
+	mkdir -p "$root/keep-paths-1-0000dead"
 	# 30 levels of 200-byte names below it: 6 KiB more; the files at the
 	# bottom keep the start-up sweep there long enough to be seen.
-	deep_tree "$root/keep-paths-1-stale" 30 "$(printf 'x%.0s' $(seq 200))" 20000
+	deep_tree "$root/keep-paths-1-0000dead" 30 "$(printf 'x%.0s' $(seq 200))" 20000
 	printf '[sweep]\nmin-age = 0\n' >"$BATS_TEST_TMPDIR/conf"
 	p=$(kp_add long-fds)
 	kp_start --config "$BATS_TEST_TMPDIR/conf" --store "gcroots?dir=$root"
