@@ -71,6 +71,15 @@ conf_parse_timeout(const char *value)
 	return t >= 1 && t <= 86400 ? t : -1;
 }
 
+long
+conf_parse_capture_max(const char *value)
+{
+	const char *errstr;
+	long long n = strtonum(value, 1, CONF_CAPTURE_MAX_MAX, &errstr);
+
+	return errstr == NULL ? (long)n : -1;
+}
+
 static int
 sweep_key(struct parse_state *ps, const char *key, const char *value)
 {
@@ -166,6 +175,14 @@ conf_handler(void *user, const char *section, const char *key,
 		return reconnect_value(ps, value, &s->reconnect);
 	else if (strcmp(key, "quiet") == 0)
 		return bool_value(ps, key, value, &s->quiet);
+	else if (strcmp(key, "capture-max") == 0) {
+		if ((s->capture_max = conf_parse_capture_max(value)) == -1) {
+			snprintf(ps->why, sizeof(ps->why), "capture-max: '%s' "
+			    "is not a number from 1 to %d", value,
+			    CONF_CAPTURE_MAX_MAX);
+			return 0;
+		}
+	}
 	else {
 		snprintf(ps->why, sizeof(ps->why), "unknown key '%s'", key);
 		return 0;
@@ -181,6 +198,7 @@ conf_defaults(struct settings *s)
 	s->store_timeout = 0;
 	s->reconnect = CONF_RECONNECT;
 	s->sweep_min_age = CONF_SWEEP_MIN_AGE;
+	s->capture_max = CONF_CAPTURE_MAX;
 	return (s->store = strdup("auto")) == NULL ? -1 : 0;
 }
 

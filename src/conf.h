@@ -18,6 +18,7 @@ struct settings {
 	long	 reconnect;	/* "reconnect": seconds to reconnect to a
 				   daemon in; 0: the session ends */
 	long	 sweep_min_age;	/* [sweep] "min-age", in seconds */
+	long	 capture_max;	/* "capture-max": distinct paths held */
 };
 
 /* Default connect-timeout: for the store's handshake, ssh's included. */
@@ -25,6 +26,12 @@ struct settings {
 
 /* Default reconnect window: a daemon restart takes a few seconds. */
 #define CONF_RECONNECT		30
+
+/* Default capture-max: a large closure and its builds, not a build log's
+ * every mention of a path without end. */
+#define CONF_CAPTURE_MAX	100000
+/* ... and its range. */
+#define CONF_CAPTURE_MAX_MAX	10000000
 
 /* Default [sweep] min-age: a session is made locked, so this only guards
  * against owners that do not follow the layout. */
@@ -35,6 +42,10 @@ struct settings {
  * seconds, or -1 if it is not one.
  */
 long	conf_parse_duration(const char *);
+
+/* A capture-max: a whole number from 1 to CONF_CAPTURE_MAX_MAX.
+ * Returns it, or -1. */
+long	conf_parse_capture_max(const char *);
 
 /* yes/true/1 or no/false/0 into *out.  Returns 0, or -1 if neither. */
 int	conf_parse_bool(const char *, int *out);

@@ -44,6 +44,7 @@ struct options {
 	char		**command;	/* after "--", or NULL */
 	int		 capture;	/* --capture */
 	int		 hold;		/* --hold: capture until our fd ends */
+	long		 capture_max;	/* -1: from the config */
 	int		 print_roots;	/* --print-roots, or --json */
 	int		 json;
 };
@@ -58,7 +59,8 @@ usage(int status)
 "                  [--barrier WHEN] [--no-reconnect | --reconnect[=TIME]]\n"
 "                  [--store STORE ...] [--store-timeout TIME]\n"
 "                  [PATH ...] [-- COMMAND [ARG ...]]\n"
-"       %s --capture [-v] [--print-roots | --json] [--store STORE]\n"
+"       %s --capture [-v] [--capture-max N] [--print-roots | --json]\n"
+"                  [--store STORE]\n"
 "                  [PATH ...] (--hold | -- COMMAND [ARG ...])\n"
 "       %s --print-store [--config FILE] [--store STORE ...]\n"
 "\n"
@@ -108,6 +110,8 @@ usage(int status)
 "                       in its traffic (not for ssh-ng stores)\n"
 "      --hold           with --capture and no COMMAND: print \"socket PATH\"\n"
 "                       first, and capture until stdin (or fd N) closes\n"
+"      --capture-max N  with --capture, hold at most N distinct paths\n"
+"                       (default 100000); past it, say so and exit 75\n"
 "      --print-roots    with --capture, at the end: \"ok PATH\" or\n"
 "                       \"missing PATH\" for every path held, sorted\n"
 "      --json           the same, as one JSON object per line\n"
@@ -153,6 +157,7 @@ parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "barrier",	required_argument, NULL, 'B' },
 		{ "capture",	no_argument,	   NULL, 'C' },
+		{ "capture-max", required_argument, NULL, 'M' },
 		{ "config",	required_argument, NULL, 'c' },
 		{ "connect-timeout", required_argument, NULL, 't' },
 		{ "fd",		required_argument, NULL, 'f' },
@@ -178,6 +183,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->reconnect = -1;
 	o->connect_timeout = -1;
 	o->store_timeout = -1;
+	o->capture_max = -1;
 	/* "+": options end at the first PATH, so "--" keeps its place. */
 	while ((ch = getopt_long(argc, argv, "+hqvV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -186,6 +192,13 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			o->capture = 1;
+			break;
+		case 'M':
+			if ((o->capture_max = conf_parse_capture_max(optarg)) ==
+			    -1)
+				errx(KP_EXIT_USAGE, "--capture-max %s: not a "
+				    "number from 1 to %d", optarg,
+				    CONF_CAPTURE_MAX_MAX);
 			break;
 		case 'c':
 			o->config = optarg;
@@ -268,10 +281,10 @@ static void
 check_capture_options(const struct options *o)
 {
 	if (!o->capture) {
-		if (o->hold || o->print_roots)
+		if (o->hold || o->print_roots || o->capture_max != -1)
 			errx(KP_EXIT_USAGE, "--%s: only with --capture",
 			    o->hold ? "hold" : o->json ? "json" :
-			    "print-roots");
+			    o->print_roots ? "print-roots" : "capture-max");
 		return;
 	}
 	if (o->hold && o->command != NULL)
@@ -313,15 +326,16 @@ capture_upstream(const struct store_choice *c, struct transport_target *t)
  */
 static struct relay *
 open_relay(const struct options *o, const struct store_choice *c,
-    const char *storedir, struct store *store, char *env[3],
-    char **greeting)
+    const char *storedir, struct store *store, long capture_max,
+    char *env[3], char **greeting)
 {
 	struct transport_target up;
 	struct relay *relay;
 	char msg[1024];
 
 	capture_upstream(c, &up);
-	relay = relay_open(storedir, &up, o->verbose, msg, sizeof(msg));
+	relay = relay_open(storedir, &up, o->verbose, (size_t)capture_max,
+	    msg, sizeof(msg));
 	transport_target_free(&up);
 	if (relay == NULL) {
 		store->ops->close(store);
@@ -370,6 +384,8 @@ load_settings(const struct options *o, struct settings *s)
 		s->connect_timeout = o->connect_timeout;
 	if (o->store_timeout != -1)
 		s->store_timeout = o->store_timeout;
+	if (o->capture_max != -1)
+		s->capture_max = o->capture_max;
 }
 
 /* The stores: every --store, else the config's one. */
@@ -458,8 +474,8 @@ main(int argc, char **argv)
 			err(KP_EXIT_OSERR, NULL);
 	store = open_stores(&o, choices, storedir, &s);
 	if (o.capture)
-		relay = open_relay(&o, &choices[0], storedir, store, env,
-		    &greeting);
+		relay = open_relay(&o, &choices[0], storedir, store,
+		    s.capture_max, env, &greeting);
 
 	memset(&lc, 0, sizeof(lc));
 	lc.relay = relay;

@@ -228,6 +228,8 @@ on_store_failure(struct loop *l, int status)
 				    KP_EXIT_UNREACHABLE; break;
 	}
 	warnx("%s", l->store->error);
+	if (l->cfg->relay != NULL)
+		relay_store_lost(l->cfg->relay);
 	if (roots > 0) {
 		warnx("LOST %zu root%s: the store no longer protects %s",
 		    roots, roots == 1 ? "" : "s",
@@ -588,7 +590,8 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	for (i = PFD_STORE; i < PFD_COUNT; i++)
 		pfd[i].fd = -1;
 	if (l->cfg->relay != NULL)
-		relay_pollfd(l->cfg->relay, &pfd[PFD_RELAY]);
+		relay_pollfd(l->cfg->relay, &pfd[PFD_RELAY],
+		    l->queued.n < QUEUE_MAX);
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
 	if (l->store != NULL)
@@ -743,6 +746,14 @@ loop_run(struct store *store, struct batch *initial,
 		rc = KP_EXIT_OSERR;
 	} else
 		rc = run(&l);
+	if (cfg->relay != NULL && relay_over(cfg->relay) > 0) {
+		warnx("capture: %lu distinct store path%s seen past "
+		    "--capture-max %s NOT held", relay_over(cfg->relay),
+		    relay_over(cfg->relay) == 1 ? "" : "s",
+		    relay_over(cfg->relay) == 1 ? "was" : "were");
+		if (rc == KP_EXIT_OK)
+			rc = KP_EXIT_LOST;
+	}
 	replies_drain(&l);
 	/* Closing the connection is what releases the roots. */
 	close_store(&l);

@@ -88,6 +88,9 @@ struct relay {
 	unsigned long	 submitted;	/* captured requests queued */
 	unsigned long	 answered;	/* ... that have their reply */
 	int		 unheld;	/* a path could not be held */
+	int		 lost;		/* the session's store is gone */
+	size_t		 max_seen;	/* distinct paths held at most */
+	unsigned long	 over;		/* paths seen past max_seen */
 	pid_t		*children;	/* closed "nix-daemon --stdio"s */
 	size_t		 nchildren;
 	struct batch	*queued;	/* during relay_handle */
@@ -164,6 +167,16 @@ on_path(void *arg, const char *path, size_t len)
 	memcpy(copy, path, len);
 	copy[len] = '\0';
 	if ((s = seen_find(r, copy)) == NULL) {
+		if (r->lost)
+			return 0;	/* nothing holds paths any more */
+		if (r->nseen >= r->max_seen) {
+			if (r->over++ == 0)
+				warnx("capture: more than %zu distinct store "
+				    "paths seen (--capture-max): %s and every "
+				    "further new one are NOT held", r->max_seen,
+				    copy);
+			return 0;
+		}
 		if ((s = seen_add(r, copy)) == NULL)
 			return -1;
 		if (r->verbose)
@@ -328,7 +341,7 @@ listen_on(struct relay *r, char *err, size_t errlen)
 
 struct relay *
 relay_open(const char *storedir, const struct transport_target *upstream,
-    int verbose, char *err, size_t errlen)
+    int verbose, size_t max_seen, char *err, size_t errlen)
 {
 	struct relay *r;
 
@@ -338,6 +351,7 @@ relay_open(const char *storedir, const struct transport_target *upstream,
 	}
 	r->storedir = storedir;
 	r->verbose = verbose;
+	r->max_seen = max_seen;
 	r->listen_fd = -1;
 	r->base_fd = r->dir_fd = -1;
 	r->paused_until = -1;
@@ -408,8 +422,8 @@ conn_close_up(struct relay *r, struct conn *c)
 static void
 conn_settle(struct relay *r, struct conn *c)
 {
-	if (c->used && c->client == -1 &&
-	    (c->up.fd == -1 || (!r->unheld && c->need <= r->answered)))
+	if (c->used && c->client == -1 && (c->up.fd == -1 || r->lost ||
+	    (!r->unheld && c->need <= r->answered)))
 		conn_close_up(r, c);
 }
 
@@ -434,6 +448,28 @@ conn_close_client(struct relay *r, struct conn *c, const char *why)
 }
 
 /*
+ * A gone client's upstream kept only because some path could not be held
+ * (every path seen on it is answered): its slot may go to a new client,
+ * who would otherwise wait for the end of the session.  The oldest, or
+ * NULL.
+ */
+static struct conn *
+evictable(struct relay *r)
+{
+	struct conn *c, *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++) {
+		c = &r->conns[i];
+		if (c->used && c->client == -1 && c->up.fd != -1 &&
+		    c->need <= r->answered &&
+		    (oldest == NULL || c->id < oldest->id))
+			oldest = c;
+	}
+	return oldest;
+}
+
+/*
  * Takes the next client, its upstream connection first: while the daemon's
  * own backlog is full, clients wait in ours, as they would in its.
  */
@@ -448,6 +484,12 @@ accept_client(struct relay *r)
 	for (i = 0; i < RELAY_CLIENTS_MAX && c == NULL; i++)
 		if (!r->conns[i].used)
 			c = &r->conns[i];
+	if (c == NULL && (c = evictable(r)) != NULL) {
+		warnx("client %u: its daemon connection closed for a new "
+		    "client: what it held that we could not is held no more",
+		    c->id);
+		conn_close_up(r, c);
+	}
 	if (c == NULL)
 		return;		/* it waits in the backlog */
 	if ((failed = transport_open(&c->up, &r->upstream, err,
@@ -489,7 +531,7 @@ accept_client(struct relay *r)
 }
 
 void
-relay_pollfd(struct relay *r, struct pollfd *pfd)
+relay_pollfd(struct relay *r, struct pollfd *pfd, int room)
 {
 	struct conn *c;
 	size_t i, nfree = 0;
@@ -501,24 +543,32 @@ relay_pollfd(struct relay *r, struct pollfd *pfd)
 	for (i = 0; i < RELAY_CLIENTS_MAX; i++) {
 		c = &r->conns[i];
 		nfree += !c->used;
-		/* A gone client's upstream waits, unread, to be closed. */
-		if (!c->used || c->client == -1)
+		if (!c->used)
 			continue;
+		/* A gone client's upstream: watched for its end, to free
+		 * the slot; what it still says goes nowhere. */
+		if (c->client == -1) {
+			pfd[2 + 2 * i].fd = c->up.fd;
+			pfd[2 + 2 * i].events = POLLIN;
+			continue;
+		}
 		pfd[1 + 2 * i].fd = c->client;
-		if (c->up.fd != -1 && buf_used(&c->to_up) < PENDING_MAX)
+		if (c->up.fd != -1 && buf_used(&c->to_up) < PENDING_MAX &&
+		    room)
 			pfd[1 + 2 * i].events |= POLLIN;
 		if (buf_used(&c->to_client) > 0)
 			pfd[1 + 2 * i].events |= POLLOUT;
 		if (c->up.fd == -1)
 			continue;
 		pfd[2 + 2 * i].fd = c->up.fd;
-		if (buf_used(&c->to_client) < PENDING_MAX)
+		if (buf_used(&c->to_client) < PENDING_MAX && room)
 			pfd[2 + 2 * i].events |= POLLIN;
 		if (buf_used(&c->to_up) > 0)
 			pfd[2 + 2 * i].events |= POLLOUT;
 	}
-	/* With no free slot, clients wait in the backlog, unpolled. */
-	if (r->listen_fd != -1 && r->paused_until == -1 && nfree > 0) {
+	/* With no slot to give, clients wait in the backlog, unpolled. */
+	if (r->listen_fd != -1 && r->paused_until == -1 &&
+	    (nfree > 0 || evictable(r) != NULL)) {
 		pfd[0].fd = r->listen_fd;
 		pfd[0].events = POLLIN;
 	}
@@ -571,6 +621,25 @@ conn_up_gone(struct relay *r, struct conn *c)
 	child_closing(r, c->up.child);
 }
 
+/*
+ * A gone client's upstream said something, or ended: the bytes are
+ * dropped (nobody is there to read them), and its end frees the slot.
+ */
+static void
+conn_drain_up(struct relay *r, struct conn *c)
+{
+	unsigned char chunk[IO_CHUNK];
+	ssize_t n;
+
+	if ((n = xio_read(c->up.fd, chunk, sizeof(chunk))) > 0 ||
+	    (n == -1 && errno == EAGAIN))
+		return;
+	if (r->verbose)
+		warnx("client %u: upstream: %s", c->id, n == 0 ?
+		    "end of file" : strerror(errno));
+	conn_close_up(r, c);
+}
+
 /* Moves c's bytes as poll() allows.  Returns 0/-1 (ENOMEM). */
 static int
 conn_handle(struct relay *r, struct conn *c, short cev, short uev)
@@ -619,11 +688,16 @@ relay_handle(struct relay *r, const struct pollfd *pfd, struct batch *queued)
 	r->queued = queued;
 	if (r->paused_until != -1 && xio_now_ms() >= r->paused_until)
 		r->paused_until = -1;
-	for (i = 0; i < RELAY_CLIENTS_MAX && rc == 0; i++)
-		if (r->conns[i].used && r->conns[i].client != -1 &&
-		    (pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents))
+	for (i = 0; i < RELAY_CLIENTS_MAX && rc == 0; i++) {
+		if (!r->conns[i].used)
+			continue;
+		if (r->conns[i].client == -1) {
+			if (pfd[2 + 2 * i].revents)
+				conn_drain_up(r, &r->conns[i]);
+		} else if (pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents)
 			rc = conn_handle(r, &r->conns[i], pfd[1 + 2 * i].revents,
 			    pfd[2 + 2 * i].revents);
+	}
 	/* After the clients: a slot freed above is taken at once. */
 	if (rc == 0 && pfd[0].revents & POLLIN)
 		accept_client(r);
@@ -642,12 +716,29 @@ relay_answered(struct relay *r, const struct request *req)
 		s->reply = req->reply;
 	if (req->reply == REPLY_ERROR && !r->unheld) {
 		warnx("%s: %s: not held, so every daemon connection of the "
-		    "command stays open (its worker's roots) until the end",
+		    "command stays open (its worker's roots) until the end, "
+		    "or until a new client needs its place",
 		    req->path, req->why != NULL ? req->why : "refused");
 		r->unheld = 1;
 	}
 	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
 		conn_settle(r, &r->conns[i]);
+}
+
+void
+relay_store_lost(struct relay *r)
+{
+	size_t i;
+
+	r->lost = 1;
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
+		conn_settle(r, &r->conns[i]);
+}
+
+unsigned long
+relay_over(const struct relay *r)
+{
+	return r->over;
 }
 
 size_t

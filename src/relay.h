@@ -26,21 +26,32 @@
 
 struct relay;
 
+/* Default for max_seen (--capture-max, capture-max =). */
+#define RELAY_SEEN_MAX	100000
+
 /*
  * Listens on a socket in a new private directory (mode 0700) under
- * $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp, for clients whose paths are
- * under storedir (kept, not copied); each client's connection goes to
- * upstream.  Returns the relay, or NULL with a message in err.
+ * $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp (the first that is owned by
+ * us or root and that others cannot write, or only with the sticky bit),
+ * for clients whose paths are under storedir (kept, not copied); each
+ * client's connection goes to upstream.  At most max_seen distinct paths
+ * are held: any traffic (a build log, a garbage client) can name paths,
+ * and each costs memory here and a root in the store.  Returns the
+ * relay, or NULL with a message in err.
  */
 struct relay *relay_open(const char *storedir,
-	    const struct transport_target *upstream, int verbose, char *err,
-	    size_t errlen);
+	    const struct transport_target *upstream, int verbose,
+	    size_t max_seen, char *err, size_t errlen);
 
 /* The socket's path. */
 const char *relay_socket(const struct relay *);
 
-/* Fills in pfd[0 .. RELAY_POLLFDS) (fd -1: none). */
-void	relay_pollfd(struct relay *, struct pollfd *pfd);
+/*
+ * Fills in pfd[0 .. RELAY_POLLFDS) (fd -1: none).  Without room (the
+ * session's queue is full), no client's bytes are read: they could name
+ * new paths.
+ */
+void	relay_pollfd(struct relay *, struct pollfd *pfd, int room);
 
 /* When relay_handle must run even if no fd is ready, or -1. */
 long	relay_wakeup(struct relay *);
@@ -61,6 +72,15 @@ int	relay_handle(struct relay *, const struct pollfd *pfd,
  * until the session ends, and says so.
  */
 void	relay_answered(struct relay *, const struct request *);
+
+/*
+ * The session's store is gone: nothing holds paths any more, so none is
+ * queued, and no gone client's upstream waits for a reply.
+ */
+void	relay_store_lost(struct relay *);
+
+/* Distinct paths seen past max_seen, not held. */
+unsigned long relay_over(const struct relay *);
 
 /* Captured requests queued that have no reply yet. */
 size_t	relay_unanswered(const struct relay *);

@@ -401,3 +401,54 @@ capture_stress_cmd() {
 		refute [ -e "$p" ]
 	done <"$dir/held"
 }
+
+# N distinct store paths that name nothing: 32 nix-base32 digits and a name.
+fake_paths() {
+	perl -e 'my @d = split //, "0123456789abcdfghijklmnpqrsvwxyz";
+		for my $i (1 .. $ARGV[1]) {
+			my $h = join "", map { $d[($i * 7 + $_ * 13 + int($i / 32 ** ($_ % 3))) % 32] } 0 .. 31;
+			print "$ARGV[0]/$h-fake-$i\n";
+		}' "$NIX_STORE_DIR" "$1"
+}
+
+@test "capture: at most --capture-max distinct paths are held; past it, loudly, and exit 75" {
+	fake_paths 50 >"$BATS_TEST_TMPDIR/fakes"
+	assert_equal "$(sort -u "$BATS_TEST_TMPDIR/fakes" | wc -l)" 50
+	# A client (a build log, a garbage peer) names 50 paths.
+	run -75 --separate-stderr "$KEEP_PATHS" --capture --capture-max 10 --print-roots -- \
+	    perl -MIO::Socket::UNIX -e '
+		my $c = IO::Socket::UNIX->new(Peer => $ENV{NIX_DAEMON_SOCKET_PATH}) or die "$!";
+		open(my $f, "<", $ARGV[0]) or die; local $/; my $d = <$f>; print $c $d; close $c; sleep 1' \
+	    "$BATS_TEST_TMPDIR/fakes"
+	assert_equal "${#lines[@]}" 10
+	[[ "$stderr" == *"capture: more than 10 distinct store paths seen (--capture-max): "*" and every further new one are NOT held"* ]]
+	[[ "$stderr" == *"capture: 40 distinct store paths seen past --capture-max were NOT held"* ]]
+	# The config key, and the option's checks.
+	printf 'capture-max = 60\n' >"$BATS_TEST_TMPDIR/conf"
+	run -0 "$KEEP_PATHS" --config "$BATS_TEST_TMPDIR/conf" --capture --print-roots -- \
+	    perl -MIO::Socket::UNIX -e '
+		my $c = IO::Socket::UNIX->new(Peer => $ENV{NIX_DAEMON_SOCKET_PATH}) or die "$!";
+		open(my $f, "<", $ARGV[0]) or die; local $/; my $d = <$f>; print $c $d; close $c; sleep 1' \
+	    "$BATS_TEST_TMPDIR/fakes"
+	assert_equal "${#lines[@]}" 50
+	run -64 "$KEEP_PATHS" --capture --capture-max 0 -- true
+	assert_output "keep-paths: --capture-max 0: not a number from 1 to 10000000"
+	run -64 "$KEEP_PATHS" --capture-max 5 -- true
+	assert_output "keep-paths: --capture-max: only with --capture"
+}
+
+@test "capture: once the store is lost, gone clients free their places: the 33rd and later clients are served" {
+	run -75 "$KEEP_PATHS" --capture --store local -- bash -c '
+		echo first >"$1/first"
+		nix-store --add "$1/first" >/dev/null
+		rm "$NIX_STATE_DIR/temproots/$PPID"
+		for i in $(seq 40); do
+			echo "client $i $RANDOM" >"$1/c.$i"
+			timeout 10 nix-store --add "$1/c.$i" >/dev/null ||
+			    echo "client $i failed: $?"
+		done
+		echo done' _ "$BATS_TEST_TMPDIR"
+	assert_line done
+	refute_output --partial failed
+	assert_output --partial "LOST"
+}
