@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vis.h>
 
 #include "conf.h"
 #include "exitcode.h"
 #include "loop.h"
 #include "relay.h"
 #include "setid.h"
+#include "storepath.h"
 #include "batch.h"
 #include "store_open.h"
 #include "xio.h"
@@ -440,7 +442,7 @@ main(int argc, char **argv)
 	struct store_choice choices[STORE_MAX];
 	struct store *store;
 	struct relay *relay = NULL;
-	char *storedir, *env[3] = { NULL, NULL, NULL }, *greeting = NULL;
+	char *storedir, *shown, *env[3] = { NULL, NULL, NULL }, *greeting = NULL;
 	int i, n, status, signo = 0;
 
 	std_fds_open();
@@ -468,6 +470,13 @@ main(int argc, char **argv)
 		errx(KP_EXIT_USAGE, "fd %d is not open", o.fd);
 	if ((storedir = store_dir_from_env()) == NULL)
 		errx(KP_EXIT_USAGE, "NIX_STORE_DIR must be an absolute path");
+	if (!storepath_dir_printable(storedir)) {
+		if (stravis(&shown, storedir, VIS_OCTAL | VIS_CSTYLE |
+		    VIS_NL | VIS_TAB | VIS_DQ) == -1)
+			err(KP_EXIT_OSERR, NULL);
+		errx(KP_EXIT_USAGE, "NIX_STORE_DIR %s: a control character, "
+		    "'\"' or '\\' would break reply lines and JSON", shown);
+	}
 	for (i = 0; i < o.npaths; i++)
 		if (request_add(&initial, storedir, o.paths[i],
 		    strlen(o.paths[i])) == -1)

@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -83,6 +84,17 @@ storepath_name_char(int c)
 }
 
 int
+storepath_dir_printable(const char *dir)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)dir; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+int
 storepath_check_base(const char *base, size_t len, char *why, size_t whylen)
 {
 	const char *name = base + STOREPATH_HASH_LEN + 1;
@@ -94,8 +106,14 @@ storepath_check_base(const char *base, size_t len, char *why, size_t whylen)
 	}
 	for (i = 0; i < STOREPATH_HASH_LEN; i++)
 		if (!is_base32(base[i])) {
-			snprintf(why, whylen, "illegal base-32 character "
-			    "'%c' in the hash", base[i]);
+			/* Echoed only if printable: a reason is one line. */
+			if (isgraph((unsigned char)base[i]) &&
+			    (unsigned char)base[i] < 0x80)
+				snprintf(why, whylen, "illegal base-32 "
+				    "character '%c' in the hash", base[i]);
+			else
+				snprintf(why, whylen, "illegal byte 0x%02x in "
+				    "the hash", (unsigned char)base[i]);
 			return -1;
 		}
 	if (base[STOREPATH_HASH_LEN] != '-') {

@@ -33,6 +33,14 @@ int	 storepath_name_char(int c);
  * strictest rules of the Nix versions keep-paths supports.  Returns 0, or -1
  * with a reason in why.
  */
+/*
+ * Can dir stand in a reply line and a JSON string as it is: no control
+ * character, '"' or '\\'?  Nix allows them; keep-paths refuses such a
+ * store directory rather than print a path that breaks its reader.
+ * Returns 1 if so, else 0.
+ */
+int	 storepath_dir_printable(const char *dir);
+
 int	 storepath_check_base(const char *base, size_t len, char *why,
 	    size_t whylen);
 

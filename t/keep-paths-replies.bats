@@ -219,3 +219,21 @@ hash0=00000000000000000000000000000000
 	run cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_output ""
 }
+
+@test "an unprintable byte in a hash is named, not echoed raw: every reply stays one line" {
+	kp_start
+	printf '%s/\001%s-ctl\n%s/\377%s-high\n' "$NIX_STORE_DIR" "${hash0:1}" \
+	    "$NIX_STORE_DIR" "${hash0:1}" >&"$KP_IN"
+	kp_reply; assert_equal "$reply" "error $NIX_STORE_DIR/\\001${hash0:1}-ctl: illegal byte 0x01 in the hash"
+	kp_reply; assert_equal "$reply" "error $NIX_STORE_DIR/\\377${hash0:1}-high: illegal byte 0xff in the hash"
+	kp_stop
+	assert_equal "$kp_status" 0
+}
+
+@test "a store directory with a quote, a backslash or a control character is refused: it would break replies and JSON" {
+	for dir in '/tmp/a"b' '/tmp/a\b' $'/tmp/a\nb' $'/tmp/a\tb'; do
+		NIX_STORE_DIR=$dir run -64 --separate-stderr "$KEEP_PATHS" --store daemon </dev/null
+		[[ $stderr == "keep-paths: NIX_STORE_DIR /tmp/a"*"b: a control character, '\"' or '\\' would break reply lines and JSON" ]]
+		[[ $stderr != *$'\n'* ]]
+	done
+}
