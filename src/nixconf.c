@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@
 /* Deeper than any sane layout; stops an include loop. */
 #define INCLUDE_DEPTH_MAX	16
 #define TOKENS_MAX		64
+/* All the files of one reading, includes too: Nix's are a few KiB. */
+#define NIXCONF_BYTES_MAX	(1 << 20)
 #define BLANKS			" \t\r"
 
 struct found {
@@ -36,25 +40,45 @@ struct found {
 	int	 set;
 	char	*err;
 	size_t	 errlen;
+	size_t	 budget;	/* bytes the files may still have */
 };
 
 static int read_file(struct found *, const char *path, int depth);
 
 /*
- * All of path as a string in *text: 0; 1 if it cannot be read, which Nix
- * skips silently too (applyConfigFile ignores SysError); -1 for ENOMEM.
+ * All of path as a string in *text, at most *budget bytes, which it
+ * lowers: 0; 1 if it cannot be read, which Nix skips silently too
+ * (applyConfigFile ignores SysError); -1 for ENOMEM, EFBIG (over the
+ * budget: an include of a huge file, or of many) or EINVAL (not a
+ * regular file: a FIFO would block, /dev/zero never end).
  */
 static int
-slurp(const char *path, char **text)
+slurp(const char *path, char **text, size_t *budget)
 {
 	char *p = NULL, *grown;
 	size_t len = 0, cap = 0;
+	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO's open would wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return 1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	do {
+		if (len > *budget) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
 		if (cap - len < 4096) {
 			if ((grown = realloc(p, cap + 65536)) == NULL) {
 				n = -1;
@@ -71,8 +95,9 @@ slurp(const char *path, char **text)
 	if (n == -1) {
 		free(p);
 		errno = saved;
-		return saved == ENOMEM ? -1 : 1;
+		return saved == ENOMEM || saved == EFBIG ? -1 : 1;
 	}
+	*budget -= len;
 	p[len] = '\0';
 	*text = p;
 	return 0;
@@ -167,8 +192,11 @@ read_file(struct found *f, const char *path, int depth)
 		    "include loop?)", path, depth);
 		return -1;
 	}
-	if ((rc = slurp(path, &text)) == -1)
-		snprintf(f->err, f->errlen, "%s: %s", path, strerror(errno));
+	if ((rc = slurp(path, &text, &f->budget)) == -1)
+		snprintf(f->err, f->errlen, "%s: %s", path, errno == EFBIG ?
+		    "past the 1 MiB that Nix's configuration files may have "
+		    "in all" : errno == EINVAL ? "not a regular file" :
+		    strerror(errno));
 	else if (rc == 0)
 		rc = apply_text(f, text, path, depth);
 	free(text);
@@ -239,7 +267,8 @@ int
 nixconf_store(char *value, size_t valuelen, char *from, size_t fromlen,
     char *err, size_t errlen)
 {
-	struct found f = { value, valuelen, from, fromlen, 0, err, errlen };
+	struct found f = { value, valuelen, from, fromlen, 0, err, errlen,
+	    NIXCONF_BYTES_MAX };
 	const char *dir = nixconf_env("NIX_CONF_DIR"), *env;
 	char *sysfile, *text;
 	int rc;

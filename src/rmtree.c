@@ -42,6 +42,11 @@
 
 #define RMTREE_DEPTH	32
 #define RMTREE_PATH	(PATH_MAX / 2)
+/*
+ * Passes at most: 131,072 levels at RMTREE_DEPTH a pass.  A tree that a
+ * live process keeps growing below us must not keep the sweep for ever.
+ */
+#define RMTREE_PASSES	4096
 
 struct walk {
 	int			 top;
@@ -161,6 +166,7 @@ static int
 rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
 {
 	struct walk w = { fd, dev, dry, 0, r };
+	unsigned passes = 0;
 	size_t len;
 	int copy;
 
@@ -180,6 +186,11 @@ rmtree_run(int fd, dev_t dev, int dry, struct rmtree_result *r)
 		/* A fresh read of the top: rewinddir is per description. */
 		lseek(copy, 0, SEEK_SET);
 		walk_dir(&w, copy, 0, 0);
+		if (w.lifted > 0 && ++passes == RMTREE_PASSES) {
+			note(&w, "still deeper after %u passes: left for a "
+			    "later sweep", passes);
+			break;
+		}
 	} while (w.lifted > 0);
 	if (r->problems > 1 && (len = strlen(r->error)) < sizeof(r->error))
 		snprintf(r->error + len, sizeof(r->error) - len, " (and %u "

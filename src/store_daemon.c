@@ -103,7 +103,9 @@ enum expect_kind {
 
 struct expect {
 	enum expect_kind	 kind;
-	root_id			 root;	/* EXPECT_ADD_ROOT, _AHEAD_ROOT */
+	root_id			 root;	/* EXPECT_ADD_ROOT, _AHEAD_ROOT; for
+					   EXPECT_QUERY_VALID, _RECHECK: the
+					   paths asked, the most a reply has */
 };
 
 struct store_daemon {
@@ -273,7 +275,7 @@ parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 }
 
 static int
-parse_query_valid(struct store_daemon *d, struct wp_reader *r)
+parse_query_valid(struct store_daemon *d, struct wp_reader *r, size_t asked)
 {
 	uint64_t n, i;
 	const char *s;
@@ -284,6 +286,8 @@ parse_query_valid(struct store_daemon *d, struct wp_reader *r)
 
 	if ((rc = wp_get_u64(r, &n)) != WP_OK)
 		return rc;
+	if (n > asked)
+		return WP_BAD;	/* more than a subset: not parsed at all */
 	for (i = 0; i < n; i++) {
 		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
 			return rc;
@@ -320,7 +324,7 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 		return wp_get_u64(r, &v);		/* obsolete */
 	case EXPECT_QUERY_VALID:
 	case EXPECT_RECHECK:
-		return parse_query_valid(d, r);
+		return parse_query_valid(d, r, e->root);
 	default:
 		return WP_OK;
 	}
@@ -643,8 +647,13 @@ parse_input(struct store_daemon *d)
 		r.p = buf_head(&d->in);
 		r.len = buf_used(&d->in);
 		r.off = 0;
-		if ((rc = parse_one(d, &r, &status)) == WP_SHORT)
+		if ((rc = parse_one(d, &r, &status)) == WP_SHORT) {
+			if (buf_used(&d->in) > WP_MESSAGE_MAX)
+				return store_fail(&d->store, STORE_PROTOCOL,
+				    "a message from the daemon longer than %u "
+				    "bytes", WP_MESSAGE_MAX);
 			return STORE_BUSY;
+		}
 		if (rc == WP_BAD)
 			return store_fail(&d->store, STORE_PROTOCOL, "malformed reply from "
 			    "the daemon");
@@ -852,7 +861,7 @@ queue_query(struct store_daemon *d)
 			return -1;
 	d->feed_query += n;
 	if (wp_put_query_valid_end(&d->out, d->version) == -1 ||
-	    expect_push(d, d->feed_kind, ROOT_NONE) == -1)
+	    expect_push(d, d->feed_kind, (root_id)n) == -1)
 		return -1;
 	return 0;
 }

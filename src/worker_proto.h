@@ -46,6 +46,14 @@ enum wp_op {
 /* Limits on what a daemon may send us, so a broken one cannot exhaust us. */
 #define WP_STRING_MAX		(1u << 20)
 #define WP_LIST_MAX		(1u << 24)
+/*
+ * No one message we wait for is longer: a log line is at most
+ * WP_STRING_MAX, a QueryValidPaths reply at most 512 paths.  An
+ * incomplete one past it is a broken or hostile peer, not a slow one:
+ * it would otherwise grow our buffer, and be parsed again from its start
+ * on every read, without end.
+ */
+#define WP_MESSAGE_MAX		(4u << 20)
 
 /* Encoders.  Each returns 0, or -1 with errno ENOMEM. */
 int	wp_put_u64(struct buf *, uint64_t);

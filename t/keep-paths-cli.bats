@@ -192,3 +192,22 @@ check_man_page() {
 	refute_output --partial parent-fifo
 	assert_output --partial socket:
 }
+
+@test "Nix's config: an include of a FIFO, a device or more than 1 MiB in all is an error, never a hang or a slurp without end" {
+	d=$BATS_TEST_TMPDIR/nixconf
+	mkdir -p "$d"
+	mkfifo "$d/fifo"
+	head -c 600000 /dev/zero | tr '\0' '#' >"$d/big"
+	for inc in /dev/zero fifo; do
+		echo "include $inc" >"$d/nix.conf"
+		NIX_CONF_DIR=$d run -64 timeout 10 "$KEEP_PATHS" --print-store
+		assert_output --partial ": not a regular file"
+	done
+	# Each file fits; together they are past the budget.
+	printf 'include big\ninclude big\n' >"$d/nix.conf"
+	NIX_CONF_DIR=$d run -64 "$KEEP_PATHS" --print-store
+	assert_output "keep-paths: $d/big: past the 1 MiB that Nix's configuration files may have in all"
+	printf 'include big\nstore = daemon\n' >"$d/nix.conf"
+	NIX_CONF_DIR=$d run -0 "$KEEP_PATHS" --print-store
+	assert_output --partial "(store = daemon in $d/nix.conf)"
+}

@@ -310,3 +310,49 @@ first_reply() {
 	assert_line "keep-paths: LOST 1 root: the store no longer protects it"
 	replay_finish
 }
+
+@test "a QueryValidPaths reply counting more paths than were asked: malformed at once, exit 76 (no wait for them)" {
+	fixtures nix-2.24.15
+	{
+		handshake nix-2.24.15 v1.38
+		tx_request 11 "$V1"
+		tx_daemon_replies "$KP_TX/nix-2.24.15/v1.38/b1_addtemproot_valid.txt"
+		tx_part "$KP_TX/nix-2.24.15/v1.38/d1_collectgarbage_returndead.txt" ops
+		tx_query_valid "$V1"
+		echo "> $(wire_u64 $((0x616c7473))) # STDERR_LAST (derived)"
+		echo "> $(wire_u64 $((1 << 23))) # valid paths: count 2^23, 1 asked (derived)"
+		echo "> $(wire_string "$V1") # the one path (derived)"
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" --no-reconnect "$V1"
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 76
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: malformed reply from the daemon"
+	replay_finish
+}
+
+@test "a daemon message that never ends is cut off at 4 MiB: exit 76, not a buffer without bound" {
+	fixtures nix-2.24.15
+	{
+		handshake nix-2.24.15 v1.38
+		tx_request 11 "$V1"
+		tx_daemon_replies "$KP_TX/nix-2.24.15/v1.38/b1_addtemproot_valid.txt"
+		tx_part "$KP_TX/nix-2.24.15/v1.38/d1_collectgarbage_returndead.txt" ops | grep '^<'
+		echo "> $(wire_u64 $((0x616c7473))) # STDERR_LAST (derived)"
+		echo "> $(wire_u64 $((1 << 20))) # deleted paths: 2^20 empty strings, 8 MiB (derived)"
+		# 4.5 MiB of them, then silence: the message is never complete.
+		perl -e 'my $l = "> " . join(" ", ("00") x 4096) . "\n"; print $l x 1152'
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" --no-reconnect "$V1"
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 76
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: a message from the daemon longer than 4194304 bytes"
+	kill "$REPLAY_PID" 2>/dev/null || true
+}
