@@ -33,7 +33,8 @@ kp_start() {
 		-q | --quiet | --print-store | -- | -h | --help | -V | --version)
 			echo "kp_start: $a is not for a held session" >&2
 			return 64 ;;
-		--capture | --hold | --print-roots | --json)
+		--capture | --capture-max | --capture-max=* | --hold | \
+		--print-roots | --json)
 			echo "kp_start: $a is not for a held session" \
 			    "(use keep-paths --capture -- COMMAND)" >&2
 			return 64 ;;
@@ -122,7 +123,7 @@ kp_stop() {
 
 # keep-paths' options that take a value as the next word, as its --help
 # lists them (a test checks that this, --help and the completions agree).
-KP_VALUE_OPTIONS="--barrier --config --connect-timeout --fd --store --store-timeout"
+KP_VALUE_OPTIONS="--barrier --capture-max --config --connect-timeout --fd --store --store-timeout"
 
 # with-kept-paths [OPTION...] PATH... -- COMMAND [ARG...]: runs COMMAND
 # (a program or a shell function) with every PATH held, and releases them

@@ -21,6 +21,7 @@ connect-timeout
 reconnect
 store-timeout
 quiet
+capture-max
 min-age"
 	# Each example block is a working file for both programs.
 	awk '/^\.Bd -literal/ { n++; on = 1; next } /^\.Ed/ { on = 0 }

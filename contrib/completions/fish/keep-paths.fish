@@ -12,6 +12,7 @@ complete -c keep-paths -l store-timeout -x -a '1m 10m 1h' -d 'End the session if
 complete -c keep-paths -l reconnect -d 'Connect again when a daemon connection drops (default; --reconnect=TIME)'
 complete -c keep-paths -l no-reconnect -d 'A dropped daemon connection ends the session'
 complete -c keep-paths -l capture -d "Hold every store path the command's Nix clients touch"
+complete -c keep-paths -l capture-max -x -a '100000 1000000' -d 'With --capture: hold at most N distinct paths'
 complete -c keep-paths -l hold -d 'With --capture and no command: capture until stdin closes'
 complete -c keep-paths -l print-roots -d 'With --capture: list the paths held at the end'
 complete -c keep-paths -l json -d 'With --capture: list the paths held at the end, as JSON'
