@@ -1,6 +1,6 @@
 #!/usr/bin/perl
-# Writes seed inputs for the fuzz targets into DIR/daemon, DIR/request and
-# DIR/storepath and DIR/pathscan.  For fuzz-daemon: the byte streams a Nix
+# Writes seed inputs for the fuzz targets into DIR/TARGET: daemon, request,
+# storepath, pathscan, conf, nixconf and storeuri.  For fuzz-daemon: the byte streams a Nix
 # daemon sends in answer to exactly what fuzz-daemon's keep-paths sends
 # (handshake, SetOptions, the store-directory probe, then two batches of
 # AddTempRoot, the collector barrier and QueryValidPaths), for protocols
@@ -14,7 +14,7 @@ use warnings;
 
 my $top = shift or die "usage: $0 DIR\n";
 mkdir $top;
-mkdir "$top/$_" for qw(daemon request storepath pathscan);
+mkdir "$top/$_" for qw(daemon request storepath pathscan conf nixconf storeuri);
 my $dir = "$top/daemon";
 
 my $S = "/nix/store";
@@ -110,3 +110,17 @@ write_seed("$top/pathscan/stream", chr(6) . str($P1) . str("$S/" . "3" x 32 .
 write_seed("$top/storepath/good", "0" x 32 . "-hello-2.12.1");
 write_seed("$top/storepath/bad-hash", "e" x 32 . "-x");
 write_seed("$top/storepath/canon", "/nix//store/./x/../" . "0" x 32 . "-a/");
+write_seed("$top/conf/every-key", "# comment\nstore = daemon\nconnect-timeout = 30s\n" .
+    "store-timeout = 1m\nreconnect = yes\nquiet = no\ncapture-max = 5000\n" .
+    "[keep-paths]\nreconnect = 2m\n[sweep]\nmin-age = 5m\n");
+write_seed("$top/conf/long-line", "store = unix:///" . "a" x 250 . "\nquiet = yes\n");
+write_seed("$top/conf/bad", "[other]\nx = 1\nstore =\ncapture-max = 0\n");
+write_seed("$top/nixconf/store", "# nix.conf\nstore = ssh-ng://h?remote-store=x  extra\n" .
+    "substituters =\n");
+write_seed("$top/nixconf/includes", "include nix.conf\n!include absent.conf\n" .
+    "include /dev/zero\nstore = daemon\n");
+write_seed("$top/storeuri/each", join "\0", "auto");
+write_seed("$top/storeuri/ssh", "ssh-ng://user\@host:22?remote-program=nix-daemon&" .
+    "remote-store=local&ssh-key=/k&compress=true\0-o 'ProxyCommand a b' -v \"q\\\"\"");
+write_seed("$top/storeuri/local", "local?root=/r&state=/s");
+write_seed("$top/storeuri/gcroots", "gcroots?dir=/nix/var/nix/gcroots/x");

@@ -15,7 +15,12 @@ out=${2:-$(mktemp -d)}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 "$src/t/fuzz/make-seeds.pl" "$out/seeds"
-targets=(request storepath daemon pathscan)
+targets=(request storepath daemon pathscan conf nixconf storeuri)
+# Longer than the longest input each parser bounds, so that the bound is
+# reached: a request line past 4 KiB, a daemon string past 4 KiB, a
+# config line past 198 bytes.
+declare -A max_len=([request]=70000 [storepath]=4096 [daemon]=70000
+    [pathscan]=8192 [conf]=8192 [nixconf]=8192 [storeuri]=8192)
 pids=()
 for target in "${targets[@]}"; do
 	bin=t/fuzz/fuzz-$target
@@ -24,7 +29,7 @@ for target in "${targets[@]}"; do
 	mkdir -p "$corpus"
 	regress=()
 	[ -d "$src/t/fuzz/regress/$target" ] && regress=("$src/t/fuzz/regress/$target")
-	"$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+	"$bin" -max_total_time="$seconds" -max_len="${max_len[$target]}" -timeout=10 \
 	    -artifact_prefix="$out/$target-" -print_final_stats=1 \
 	    "$corpus" "$out/seeds/$target" "${regress[@]}" >"$out/$target.log" 2>&1 &
 	pids+=($!)
