@@ -165,8 +165,15 @@ check_man_page() {
 	fi
 	run -77 setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths" --print-store
 	assert_output --partial "keep-paths: refusing to run set-user-ID or set-group-ID"
-	run -77 setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths-sweep" -n /tmp
+	run setpriv --reuid=4242 --regid=4242 --clear-groups "$d/keep-paths-sweep" -n /tmp
 	assert_output --partial "keep-paths-sweep: refusing to run set-user-ID or set-group-ID"
+	# LeakSanitizer fails at exit in a set-group-ID process, whatever
+	# ASAN_OPTIONS says (a secure process ignores it): the sanitized build.
+	if grep -q __asan_init "$d/keep-paths-sweep"; then
+		assert_output --partial "LeakSanitizer has encountered a fatal error"
+	else
+		assert_equal "$status" 77
+	fi
 	# Root running its own copy is not set-ID.
 	run -0 "$d/keep-paths" --version
 	rm -rf "$d"
