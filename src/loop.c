@@ -327,7 +327,11 @@ batch_done(struct loop *l)
 	}
 	for (i = 0; i < l->inflight.n; i++)
 		if (l->inflight.req[i].captured)
-			relay_answered(l->cfg->relay, &l->inflight.req[i]);
+			if (relay_answered(l->cfg->relay,
+			    &l->inflight.req[i], &l->queued) == -1) {
+				warn("capture");
+				rc = KP_EXIT_OSERR;
+			}
 	/* Freed, not kept: a session holding roots for hours should not
 	 * keep the high-water mark of its largest batch. */
 	l->trim_due |= l->inflight.n >= TRIM_AFTER;

@@ -34,6 +34,7 @@
 
 #include "pathscan.h"
 #include "relay.h"
+#include "storepath.h"
 #include "xio.h"
 
 /* A side is not read while this much of it waits to be written on. */
@@ -153,15 +154,19 @@ seen_add(struct relay *r, const char *path)
 }
 
 
-/* pathscan_found: a path in c's traffic, queued if new; c needs it. */
+/*
+ * A path seen (who: "client N" or "derivation output", for -v): *out is
+ * its entry, queued if new, or NULL if it is not held (the store is lost,
+ * or --capture-max is reached).  Returns 0, or -1 (ENOMEM).
+ */
 static int
-on_path(void *arg, const char *path, size_t len)
+seen_note(struct relay *r, const char *path, size_t len, const char *who,
+    struct seen **out)
 {
-	struct conn *c = arg;
-	struct relay *r = c->relay;
 	char copy[PATH_MAX];
 	struct seen *s;
 
+	*out = NULL;
 	if (len >= sizeof(copy))
 		return 0;	/* cannot be one: no store path is this long */
 	memcpy(copy, path, len);
@@ -180,9 +185,24 @@ on_path(void *arg, const char *path, size_t len)
 		if ((s = seen_add(r, copy)) == NULL)
 			return -1;
 		if (r->verbose)
-			warnx("client %u: %s", c->id, copy);
+			warnx("%s: %s", who, copy);
 	}
-	if (s->seq > c->need)
+	*out = s;
+	return 0;
+}
+
+/* pathscan_found: a path in c's traffic, queued if new; c needs it. */
+static int
+on_path(void *arg, const char *path, size_t len)
+{
+	struct conn *c = arg;
+	struct seen *s;
+	char who[32];
+
+	snprintf(who, sizeof(who), "client %u", c->id);
+	if (seen_note(c->relay, path, len, who, &s) == -1)
+		return -1;
+	if (s != NULL && s->seq > c->need)
 		c->need = s->seq;
 	return 0;
 }
@@ -705,15 +725,105 @@ relay_handle(struct relay *r, const struct pollfd *pfd, struct batch *queued)
 	return rc;
 }
 
-void
-relay_answered(struct relay *r, const struct request *req)
+/* The outputs list of a .drv: at its start, in the first bytes. */
+#define DRV_HEAD_MAX	65536
+
+/*
+ * The next "STRING" at *p (no escapes: output names and paths have
+ * none) into out; *p moves past it.  Returns its length, or -1.
+ */
+static ssize_t
+drv_string(const char **p, const char *end, const char **out)
+{
+	const char *q;
+
+	if (*p >= end || **p != '"')
+		return -1;
+	*out = *p + 1;
+	for (q = *out; q < end && *q != '"'; q++)
+		if (*q == '\\')
+			return -1;
+	if (q == end)
+		return -1;
+	*p = q + 1;
+	return q - *out;
+}
+
+/* A store path under r's store directory that Nix would take. */
+static int
+store_path_ok(const struct relay *r, const char *p, size_t len)
+{
+	size_t dirlen = strlen(r->storedir);
+	char why[STOREPATH_WHY_MAX];
+
+	return len > dirlen + 1 && memcmp(p, r->storedir, dirlen) == 0 &&
+	    p[dirlen] == '/' && storepath_check_base(p + dirlen + 1,
+	    len - dirlen - 1, why, sizeof(why)) == 0;
+}
+
+/*
+ * Every output path of the derivation at path, as if it had crossed the
+ * socket: Derive([("out","/nix/store/...","",""),...],...).  Floating
+ * content-addressed outputs have no path until built, and are left out;
+ * so is anything that does not parse.  Open connections wait for them.
+ */
+static int
+drv_outputs(struct relay *r, const char *path)
+{
+	char head[DRV_HEAD_MAX];
+	const char *p, *end, *name, *out;
+	struct seen *s;
+	ssize_t n, len;
+	size_t i;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return 0;	/* not ours to read: what crosses still counts */
+	n = xio_read(fd, head, sizeof(head));
+	close(fd);
+	if (n <= 0 || (p = memmem(head, (size_t)n, "([", 2)) == NULL)
+		return 0;
+	end = head + n;
+	for (p += 2; rc == 0 && p < end && *p == '('; p++) {
+		p++;
+		if (drv_string(&p, end, &name) == -1 || p >= end ||
+		    *p++ != ',' || (len = drv_string(&p, end, &out)) == -1)
+			break;
+		if (store_path_ok(r, out, (size_t)len))
+			rc = seen_note(r, out, (size_t)len,
+			    "derivation output", &s);
+		while (p < end && *p != ')')
+			p++;
+		if (p + 1 >= end || p[1] != ',')
+			break;
+		p++;
+	}
+	/* A worker may have built them: its connection waits for them. */
+	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
+		if (r->conns[i].used && r->conns[i].up.fd != -1 &&
+		    r->conns[i].need < r->submitted)
+			r->conns[i].need = r->submitted;
+	return rc;
+}
+
+int
+relay_answered(struct relay *r, const struct request *req,
+    struct batch *queued)
 {
 	struct seen *s = seen_find(r, req->path);
-	size_t i;
+	size_t i, len = strlen(req->path);
+	int rc = 0;
 
 	r->answered++;
 	if (s != NULL)
 		s->reply = req->reply;
+	if (req->reply == REPLY_OK && len > 4 &&
+	    strcmp(req->path + len - 4, ".drv") == 0) {
+		r->queued = queued;
+		rc = drv_outputs(r, req->path);
+		r->queued = NULL;
+	}
 	if (req->reply == REPLY_ERROR && !r->unheld) {
 		warnx("%s: %s: not held, so every daemon connection of the "
 		    "command stays open (its worker's roots) until the end, "
@@ -723,6 +833,7 @@ relay_answered(struct relay *r, const struct request *req)
 	}
 	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
 		conn_settle(r, &r->conns[i]);
+	return rc;
 }
 
 void

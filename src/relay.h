@@ -4,7 +4,8 @@
  * Each client that connects gets its own connection to the real store (a
  * daemon socket, or a "nix-daemon --stdio" child), and bytes are copied
  * both ways unchanged.  Every store path seen in either direction becomes
- * a captured request on the session's queue, once.  When a client goes,
+ * a captured request on the session's queue, once; so do the outputs of
+ * a derivation seen, read from its file once it is held valid.  When a client goes,
  * its upstream connection stays open, its daemon worker's own temporary
  * roots covering what it built or added, until every path seen on it has
  * its reply from the session's store; only then does it close.
@@ -69,9 +70,14 @@ int	relay_handle(struct relay *, const struct pollfd *pfd,
  * A captured request has its reply (in queue order): closes the
  * upstream connections of gone clients whose paths are all answered.
  * A path that could not be held keeps every upstream connection open
- * until the session ends, and says so.
+ * until the session ends, and says so.  A derivation held valid has its
+ * outputs' paths, read from its file, treated as seen: a client may learn
+ * them from the file and never send them (Nix 2.35's nix-store -r), and
+ * a build's output must be held before the worker that built it goes.
+ * Returns 0, or -1 with errno ENOMEM.
  */
-void	relay_answered(struct relay *, const struct request *);
+int	relay_answered(struct relay *, const struct request *,
+	    struct batch *queued);
 
 /*
  * The session's store is gone: nothing holds paths any more, so none is
