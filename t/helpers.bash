@@ -323,6 +323,13 @@ gc_paused() {
 	kp_wait_cmd gc_at_pause
 }
 
+# nix_at_least MAJOR.MINOR: the Nix under test is that version or newer.
+nix_at_least() {
+	local v
+	v=$(nix-store --version | sed -n 's/^nix-store (Nix) \([0-9]*\.[0-9]*\).*/\1/p')
+	[ -n "$v" ] && [ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -n 1)" = "$1" ]
+}
+
 # The paused collection is at its pause, opening the sync fifo: it holds
 # gc.lock and has read the roots.  (Holding gc.lock is not enough: the
 # lock comes before the roots are read.)
