@@ -66,6 +66,8 @@
  * are 37 KB each way, and the queries are pipelined all the same.
  */
 #define QUERY_CHUNK	512
+/* Roots per AddTempRoots (op 49), where the daemon takes it. */
+#define ROOTS_CHUNK	512
 /*
  * A batch's requests are encoded as the socket takes them, while less than
  * this waits to be written: 16,384 AddTempRoots and their queries are
@@ -96,6 +98,8 @@ enum expect_kind {
 	EXPECT_PROBE,
 	EXPECT_ADD_ROOT,
 	EXPECT_AHEAD_ROOT,	/* AddTempRoot for a later batch */
+	EXPECT_ADD_ROOTS,	/* AddTempRoots (op 49): root = how many */
+	EXPECT_AHEAD_ROOTS,	/* ... for a later batch */
 	EXPECT_BARRIER,
 	EXPECT_QUERY_VALID,
 	EXPECT_RECHECK,		/* QueryValidPaths after reconnecting */
@@ -129,6 +133,13 @@ struct store_daemon {
 					   batch's barrier */
 	size_t		 nahead, ahead_sent, aheadcap;
 	char		*root_error;	/* the last AddTempRoot refusal */
+	/* AddTempRoots (op 49): this connection's daemon takes it */
+	int		 multi;
+	int		 multi_off;	/* it failed once: op 11 from then on */
+	int		 multi_redo;	/* ... just now: a new connection */
+	root_id		*sent;		/* sent by op 49, in order, unanswered */
+	size_t		 shead, slen, scap;
+	int		 verbose;
 	char		*lost;		/* store.lost: collected in a gap */
 	struct batch	*batch;		/* in flight, or NULL */
 	/* What of the batch (roots.asked) is still to be encoded. */
@@ -241,6 +252,57 @@ parse_hello(struct store_daemon *d, struct wp_reader *r, int *status)
 	return WP_OK;
 }
 
+/* Safe to print as it is: short, and visible ASCII only. */
+static int
+printable(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 64)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * The daemon's feature list (1.38): AddTempRoots is used where it lists
+ * it, unless it failed once this session.  With -v, the list is said.
+ */
+static int
+parse_features(struct store_daemon *d, struct wp_reader *r)
+{
+	char list[512] = "";
+	uint64_t n, i;
+	const char *s;
+	size_t len;
+	int rc, offered = 0;
+
+	if ((rc = wp_get_u64(r, &n)) != WP_OK)
+		return rc;
+	if (n > WP_FEATURES_MAX)
+		return WP_BAD;
+	for (i = 0; i < n; i++) {
+		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
+			return rc;
+		offered |= len == sizeof(WP_FEATURE_ADD_TEMP_ROOTS) - 1 &&
+		    memcmp(s, WP_FEATURE_ADD_TEMP_ROOTS, len) == 0;
+		if (d->verbose && printable(s, len) && strlen(list) + len + 3 <
+		    sizeof(list)) {
+			if (i > 0)
+				strlcat(list, ", ", sizeof(list));
+			strncat(list, s, len);
+		}
+	}
+	d->multi = offered && !d->multi_off;
+	if (d->verbose)
+		warnx("%s: daemon features: %s%s", d->name, n == 0 ? "none" :
+		    list[0] != '\0' ? list : "(not printable)", d->multi ?
+		    "; roots go in one AddTempRoots per 512" : "");
+	return WP_OK;
+}
+
 /* Features, nixVersion and trust; the startup stderr loop follows. */
 static int
 parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
@@ -251,7 +313,7 @@ parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 	uint64_t trust;
 	int rc;
 
-	if (WP_MINOR(d->version) >= 38 && (rc = wp_skip_strings(r)) != WP_OK)
+	if (WP_MINOR(d->version) >= 38 && (rc = parse_features(d, r)) != WP_OK)
 		return rc;
 	if (WP_MINOR(d->version) >= 33) {
 		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
@@ -316,6 +378,8 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 	case EXPECT_PROBE:
 	case EXPECT_ADD_ROOT:
 	case EXPECT_AHEAD_ROOT:
+	case EXPECT_ADD_ROOTS:
+	case EXPECT_AHEAD_ROOTS:
 		return wp_get_u64(r, &v);
 	case EXPECT_BARRIER:
 		if ((rc = wp_skip_strings(r)) != WP_OK ||
@@ -343,6 +407,26 @@ reconnect_on(const struct store_daemon *d)
 	return d->target.socket != NULL || d->target.argv != NULL;
 }
 
+/*
+ * The first n roots sent by op 49 are answered: held, or (an error) not,
+ * to be sent again by their own batch or after a reconnect.
+ */
+static void
+sent_pop(struct store_daemon *d, size_t n, int held)
+{
+	root_id id;
+
+	for (; n > 0 && d->shead < d->slen; n--) {
+		id = d->sent[d->shead++];
+		rootset_unmark(&d->roots, id, ROOT_AHEAD);
+		d->nsent--;
+		if (held) {
+			rootset_mark(&d->roots, id, ROOT_HELD);
+			d->nheld++;
+		}
+	}
+}
+
 /* Acts on a complete reply; e has been popped. */
 static int
 on_result(struct store_daemon *d, const struct expect *e)
@@ -356,7 +440,30 @@ on_result(struct store_daemon *d, const struct expect *e)
 		rootset_mark(&d->roots, e->root, ROOT_HELD);
 		d->nsent--;
 		d->nheld++;
-	}
+	} else if (e->kind == EXPECT_ADD_ROOTS || e->kind == EXPECT_AHEAD_ROOTS)
+		sent_pop(d, e->root, 1);
+	return STORE_BUSY;
+}
+
+/*
+ * A daemon that offered AddTempRoots failed it (an error, or its end
+ * while one was unanswered): the roots it held are not lost, but every
+ * root goes again, one AddTempRoot each, on a new connection (the
+ * reconnect's re-registration), once parsing is over.  Without
+ * --reconnect the session ends.
+ */
+static int
+multi_failed(struct store_daemon *d, const char *why)
+{
+	if (!reconnect_on(d))
+		return store_fail(&d->store, STORE_PROTOCOL, "%s: the daemon "
+		    "offered AddTempRoots, then failed it: %s", d->name, why);
+	if (d->verbose && !d->multi_off)
+		warnx("%s: AddTempRoots failed (%s): each root again with "
+		    "AddTempRoot, on a new connection", d->name, why);
+	d->multi = 0;
+	d->multi_off = 1;
+	d->multi_redo = 1;
 	return STORE_BUSY;
 }
 
@@ -370,6 +477,12 @@ on_error(struct store_daemon *d, const struct expect *e,
 
 	if ((msg = wp_message_text(m->text, m->textlen)) == NULL)
 		return store_oom(&d->store);
+	if (e->kind == EXPECT_ADD_ROOTS || e->kind == EXPECT_AHEAD_ROOTS) {
+		sent_pop(d, e->root, 0);
+		status = multi_failed(d, msg);
+		free(msg);
+		return status;
+	}
 	if (e->kind != EXPECT_ADD_ROOT && e->kind != EXPECT_AHEAD_ROOT &&
 	    d->root_error != NULL &&
 	    strcmp(msg, d->root_error) == 0) {
@@ -611,6 +724,8 @@ start_reconnect(struct store_daemon *d, const char *why)
 	buf_free(&d->in);
 	buf_free(&d->out);
 	d->ehead = d->elen = 0;
+	d->shead = d->slen = 0;
+	d->multi_redo = 0;
 	d->feeding = 0;
 	d->nahead = d->ahead_sent = d->unbarred = 0;
 	d->nsent += d->nheld;
@@ -680,6 +795,14 @@ ended(struct store_daemon *d)
 		why = transport_end(&d->t, 0, !d->ready, end, sizeof(end));
 	else if (why == NULL || d->t.child != -1)
 		why = "end of file";
+	/* It ended with AddTempRoots unanswered: never again. */
+	if (d->multi && d->shead < d->slen) {
+		if (d->verbose)
+			warnx("%s: the connection ended during AddTempRoots: "
+			    "each root again with AddTempRoot", d->name);
+		d->multi = 0;
+		d->multi_off = 1;
+	}
 	if ((d->ready || d->reconnecting) && reconnect_on(d))
 		return start_reconnect(d, why);
 	if (!d->ready)
@@ -780,6 +903,9 @@ daemon_handle(struct store *s, const struct pollfd *pfd)
 			return closed(d, strerror(errno));
 		if ((status = parse_input(d)) != STORE_BUSY)
 			return status;
+		if (d->multi_redo)
+			return start_reconnect(d, "closed by keep-paths after "
+			    "the daemon failed AddTempRoots");
 	}
 	if ((revents & POLLOUT) &&
 	    buf_write_fd(&d->out, d->t.fd, SIZE_MAX) == -1 && errno != EAGAIN)
@@ -813,6 +939,68 @@ queue_root(struct store_daemon *d, root_id id, enum expect_kind kind)
 		return -1;
 	d->nsent++;
 	d->unbarred++;
+	return 0;
+}
+
+/* Appends id to the roots sent by op 49 and unanswered.  Returns 0/-1. */
+static int
+sent_push(struct store_daemon *d, root_id id)
+{
+	root_id *grown;
+	size_t cap;
+
+	if (d->shead == d->slen)
+		d->shead = d->slen = 0;
+	else if (d->slen == d->scap && d->shead >= d->scap / 2) {
+		memmove(d->sent, d->sent + d->shead,
+		    (d->slen - d->shead) * sizeof(*d->sent));
+		d->slen -= d->shead;
+		d->shead = 0;
+	}
+	if (d->slen == d->scap) {
+		cap = d->scap ? d->scap * 2 : ROOTS_CHUNK;
+		if ((grown = reallocarray(d->sent, cap, sizeof(*grown))) ==
+		    NULL)
+			return -1;
+		d->sent = grown;
+		d->scap = cap;
+	}
+	d->sent[d->slen++] = id;
+	return 0;
+}
+
+/*
+ * Queues one AddTempRoots (op 49) for the next roots of ids[*at .. n)
+ * that are not held, ROOTS_CHUNK at most; *at moves past those looked
+ * at.  kind is EXPECT_ADD_ROOTS, or EXPECT_AHEAD_ROOTS.  Returns 0/-1.
+ */
+static int
+queue_roots(struct store_daemon *d, const root_id *ids, size_t n,
+    size_t *at, enum expect_kind kind)
+{
+	char path[PATH_MAX];
+	size_t count = 0, i;
+
+	for (; *at < n && count < ROOTS_CHUNK; (*at)++) {
+		if (rootset_flags(&d->roots, ids[*at]) & ROOT_HELD)
+			continue;
+		if (sent_push(d, ids[*at]) == -1)
+			return -1;
+		count++;
+	}
+	/* sent_push may move the queue: the chunk is its last count. */
+	if (count == 0)
+		return 0;
+	if (wp_put_add_temp_roots_begin(&d->out, count) == -1)
+		return -1;
+	for (i = d->slen - count; i < d->slen; i++)
+		if (wp_put_path(&d->out,
+		    rootset_path(&d->roots, d->sent[i], path)) == -1)
+			return -1;
+	if (expect_push(d, kind, (root_id)count) == -1)
+		return -1;
+	d->nsent += count;
+	d->unbarred += count;
 	return 0;
 }
 
@@ -877,12 +1065,19 @@ feed(struct store_daemon *d)
 	int rc = 0;
 
 	while (d->feeding && rc == 0 && buf_used(&d->out) < FEED_MAX) {
-		if (d->feed_root < d->roots.nasked)
+		if (d->feed_root < d->roots.nasked && d->multi)
+			rc = queue_roots(d, d->roots.asked, d->roots.nasked,
+			    &d->feed_root, EXPECT_ADD_ROOTS);
+		else if (d->feed_root < d->roots.nasked)
 			rc = queue_root(d, d->roots.asked[d->feed_root++],
 			    EXPECT_ADD_ROOT);
 		else if (d->feed_kind == EXPECT_ADD_ROOT ||
 		    d->feed_query == d->roots.nasked)
 			d->feeding = 0;
+		else if (d->feed_barrier && d->ahead_sent < d->nahead &&
+		    d->multi)
+			rc = queue_roots(d, d->ahead, d->nahead, &d->ahead_sent,
+			    EXPECT_AHEAD_ROOTS);
 		else if (d->feed_barrier && d->ahead_sent < d->nahead)
 			rc = queue_root(d, d->ahead[d->ahead_sent++],
 			    EXPECT_AHEAD_ROOT);
@@ -1021,6 +1216,7 @@ daemon_close(struct store *s)
 	buf_free(&d->out);
 	free(d->expect);
 	free(d->ahead);
+	free(d->sent);
 	free(d->root_error);
 	free(d->lost);
 	free(d->storedir);
@@ -1104,6 +1300,12 @@ store_daemon_set_barrier(struct store *s, enum store_barrier mode)
 	struct store_daemon *d = (struct store_daemon *)s;
 
 	d->barrier_mode = mode;
+}
+
+void
+store_daemon_set_verbose(struct store *s, int verbose)
+{
+	((struct store_daemon *)s)->verbose = verbose;
 }
 
 int

@@ -33,6 +33,9 @@ int	store_daemon_reconnect(struct store *, const struct transport_target *,
 /* Sets --barrier (default STORE_BARRIER_AUTO). */
 void	store_daemon_set_barrier(struct store *, enum store_barrier);
 
+/* With -v: the daemon's features, and AddTempRoots' fallback, said. */
+void	store_daemon_set_verbose(struct store *, int verbose);
+
 /*
  * Whether a daemon that offered protocol version offered and reported
  * nix_version (NULL: it sends none) needs the barrier under mode.

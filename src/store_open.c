@@ -380,7 +380,7 @@ store_choice_print(FILE *f, const struct store_choice *c)
  */
 static struct store *
 open_daemon(const struct store_choice *c, const char *storedir,
-    long reconnect_ms, char *err, size_t errlen)
+    long reconnect_ms, int verbose, char *err, size_t errlen)
 {
 	struct ssh_command cmd = { NULL, 0, NULL, 0 };
 	struct transport_target target;
@@ -397,8 +397,10 @@ open_daemon(const struct store_choice *c, const char *storedir,
 		return NULL;
 	if (transport_open(&t, &target, err, errlen) == 0 &&
 	    (s = store_daemon_open(&t, c->where, storedir, err,
-	    errlen)) != NULL)
+	    errlen)) != NULL) {
 		store_daemon_set_barrier(s, c->barrier);
+		store_daemon_set_verbose(s, verbose);
+	}
 	if (s != NULL && reconnect_ms > 0 &&
 	    store_daemon_reconnect(s, &target, reconnect_ms) == -1) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
@@ -413,6 +415,7 @@ open_daemon(const struct store_choice *c, const char *storedir,
 struct reopen_arg {
 	struct store_choice	 choice;
 	long			 reconnect_ms;
+	int			 verbose;
 	char			 storedir[];
 };
 
@@ -421,14 +424,14 @@ reopen_daemon(const void *arg, char *err, size_t errlen)
 {
 	const struct reopen_arg *a = arg;
 
-	return open_daemon(&a->choice, a->storedir, a->reconnect_ms, err,
-	    errlen);
+	return open_daemon(&a->choice, a->storedir, a->reconnect_ms,
+	    a->verbose, err, errlen);
 }
 
 /* A daemon store whose single roots can be dropped (store_renew.c). */
 static struct store *
 open_renewable(const struct store_choice *c, const char *storedir,
-    long reconnect_ms, char *err, size_t errlen)
+    long reconnect_ms, int verbose, char *err, size_t errlen)
 {
 	struct reopen_arg *a;
 	struct store *s;
@@ -440,8 +443,10 @@ open_renewable(const struct store_choice *c, const char *storedir,
 	}
 	a->choice = *c;
 	a->reconnect_ms = reconnect_ms;
+	a->verbose = verbose;
 	memcpy(a->storedir, storedir, len);
-	if ((s = open_daemon(c, storedir, reconnect_ms, err, errlen)) == NULL) {
+	if ((s = open_daemon(c, storedir, reconnect_ms, verbose, err,
+	    errlen)) == NULL) {
 		free(a);
 		return NULL;
 	}
@@ -463,7 +468,8 @@ open_one(const struct store_choice *c, const char *storedir,
 	if (c->kind == STORE_KIND_LOCAL)
 		s = store_local_open(c->where, storedir, err, errlen);
 	else
-		s = open_renewable(c, storedir, o->reconnect_ms, err, errlen);
+		s = open_renewable(c, storedir, o->reconnect_ms, o->verbose,
+		    err, errlen);
 	if (s == NULL || !c->gcroots)
 		return s;
 	if ((s = store_gcroots_open(s, c->sessions, o->sweep_min_age,

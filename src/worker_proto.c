@@ -57,8 +57,11 @@ wp_put_hello(struct buf *b)
 int
 wp_put_hello_rest(struct buf *b, unsigned version)
 {
-	if (WP_MINOR(version) >= 38 && wp_put_u64(b, 0) == -1)
-		return -1;		/* our feature list: empty */
+	/* Our feature list: AddTempRoots, the one op we could use. */
+	if (WP_MINOR(version) >= 38 && (wp_put_u64(b, 1) == -1 ||
+	    wp_put_string(b, WP_FEATURE_ADD_TEMP_ROOTS,
+	    sizeof(WP_FEATURE_ADD_TEMP_ROOTS) - 1) == -1))
+		return -1;
 	if (WP_MINOR(version) >= 14 && wp_put_u64(b, 0) == -1)
 		return -1;		/* obsolete CPU affinity: none */
 	if (WP_MINOR(version) >= 11 && wp_put_u64(b, 0) == -1)
@@ -132,6 +135,14 @@ wp_put_gc_barrier(struct buf *b)
 	};
 
 	return put_u64s(b, fields, sizeof(fields) / sizeof(fields[0]));
+}
+
+int
+wp_put_add_temp_roots_begin(struct buf *b, size_t n)
+{
+	if (wp_put_u64(b, WP_OP_ADD_TEMP_ROOTS) == -1)
+		return -1;
+	return wp_put_u64(b, n);
 }
 
 int

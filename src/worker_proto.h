@@ -32,6 +32,7 @@ enum wp_op {
 	WP_OP_SET_OPTIONS	= 19,
 	WP_OP_COLLECT_GARBAGE	= 20,
 	WP_OP_QUERY_VALID_PATHS	= 31,
+	WP_OP_ADD_TEMP_ROOTS	= 49,	/* with the feature below */
 };
 
 #define WP_STDERR_NEXT		0x6f6c6d67
@@ -42,6 +43,15 @@ enum wp_op {
 #define WP_STDERR_START_ACTIVITY 0x53545254
 #define WP_STDERR_STOP_ACTIVITY	0x53544f50
 #define WP_STDERR_RESULT	0x52534c54
+
+/*
+ * The one feature keep-paths asks for (protocol 1.38's exchange): a set of
+ * temporary roots in one AddTempRoots (Determinate Nix 3.21.5 and later;
+ * upstream reserved op 49 for it).  Used only where both sides list it.
+ */
+#define WP_FEATURE_ADD_TEMP_ROOTS	"addTempRoots"
+/* Features a daemon may list, at most. */
+#define WP_FEATURES_MAX		256
 
 /* Limits on what a daemon may send us, so a broken one cannot exhaust us. */
 #define WP_STRING_MAX		(1u << 20)
@@ -63,6 +73,8 @@ int	wp_put_hello_rest(struct buf *, unsigned version);
 int	wp_put_set_options(struct buf *);
 int	wp_put_is_valid_path(struct buf *, const char *path);
 int	wp_put_add_temp_root(struct buf *, const char *path);
+/* AddTempRoots: begin (n paths), n wp_put_path calls. */
+int	wp_put_add_temp_roots_begin(struct buf *, size_t n);
 int	wp_put_gc_barrier(struct buf *);
 /* QueryValidPaths: begin (n paths), n wp_put_path calls, end. */
 int	wp_put_query_valid_begin(struct buf *, size_t n);

@@ -43,7 +43,8 @@ fixtures() {
 
 # handshake DAEMON DIR: the recorded handshake, SetOptions and the probe.
 handshake() {
-	tx_part "$KP_TX/$1/$2/a_handshake_setoptions.txt" handshake
+	tx_part "$KP_TX/$1/$2/a_handshake_setoptions.txt" handshake |
+	    tx_client_features | tx_daemon_features ${DAEMON_FEATURES[@]+"${DAEMON_FEATURES[@]}"}
 	tx_request 1 "$PROBE"
 	tx_daemon_replies "$KP_TX/$1/$2/g2_isvalidpath_invalid.txt"
 }
@@ -89,13 +90,14 @@ run_session() {
 		fail "the replay accepted bytes that differ from the script"
 	fi
 	run cat "$BATS_TEST_TMPDIR/verdict"
-	assert_output --partial "client bytes differ at client offset 0x48, in verbosity"
+	# 0x48 in the recording; keep-paths' feature list is 24 bytes longer.
+	assert_output --partial "client bytes differ at client offset 0x60, in verbosity"
 	assert_line "replay:   expected 01 00 00 00 00 00 00 00"
 	assert_line "replay:   got      00 00 00 00 00 00 00 00"
 	kp_stop
 }
 
-@test "1.38, Nix 2.24.15: feature exchange with empty lists, trust word (recorded as is)" {
+@test "1.38, Nix 2.24.15: feature exchange (ours: addTempRoots, derived; the daemon's empty), trust word (recorded)" {
 	fixtures nix-2.24.15
 	session nix-2.24.15 v1.38 >"$BATS_TEST_TMPDIR/script"
 	run_session "$BATS_TEST_TMPDIR/script"
@@ -355,4 +357,104 @@ first_reply() {
 	run cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line "keep-paths: a message from the daemon longer than 4194304 bytes"
 	kill "$REPLAY_PID" 2>/dev/null || true
+}
+
+# AddTempRoots (op 49): a batch's roots in one op where the daemon lists
+# the feature (Determinate Nix 3.21.5 and later), one AddTempRoot each
+# where it does not (the tests above).
+@test "a daemon listing addTempRoots gets a batch's roots in one AddTempRoots; -v says its features" {
+	fixtures nix-2.24.15
+	local dir=$KP_TX/nix-2.24.15/v1.38
+	local DAEMON_FEATURES=(addTempRoots otherFeature)
+	{
+		handshake nix-2.24.15 v1.38
+		tx_add_temp_roots "$V1" "$MISSING" "$V2"
+		tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+		tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+		tx_part "$dir/c_queryvalidpaths.txt" ops
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start -v --store "unix://$REPLAY_SOCKET" "$V1" "$MISSING" "$V2"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_reply; assert_equal "$reply" "missing $MISSING"
+	kp_reply; assert_equal "$reply" "ok $V2"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $REPLAY_SOCKET: daemon features: addTempRoots, otherFeature; roots go in one AddTempRoots per 512"
+}
+
+@test "a daemon that lists addTempRoots and fails it, with --no-reconnect: exit 76, named" {
+	fixtures nix-2.24.15
+	local dir=$KP_TX/nix-2.24.15/v1.38
+	e3="$dir/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	local DAEMON_FEATURES=(addTempRoots)
+	{
+		handshake nix-2.24.15 v1.38
+		tx_add_temp_roots "$V1"
+		# (derived: e3's one STDERR_ERROR frame answers AddTempRoots;
+		# what keep-paths pipelined behind it is never read)
+		first_reply "$e3"
+		echo close
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	stdin_open
+	run -76 --separate-stderr env NIX_STORE_DIR=$SD "$KEEP_PATHS" \
+	    --no-reconnect --store "unix://$REPLAY_SOCKET" "$V1" <&"$hold"
+	assert_equal "$stderr" "keep-paths: $REPLAY_SOCKET: the daemon offered AddTempRoots, then failed it: you are not allowed to ignore liveness"
+	replay_finish
+}
+
+# The fallback is the reconnect's re-registration: a new connection, every
+# root with AddTempRoot.  Two replays on one socket, one after the other.
+@test "a daemon that lists addTempRoots and fails it: a new connection, each root with AddTempRoot, nothing lost" {
+	fixtures nix-2.24.15
+	local dir=$KP_TX/nix-2.24.15/v1.38
+	e3="$dir/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	local DAEMON_FEATURES=(addTempRoots)
+	{
+		handshake nix-2.24.15 v1.38
+		# The first batch goes in one op, and is held.
+		tx_add_temp_roots "$V1"
+		tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+		tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+		tx_query_valid "$V1"
+		tx_valid_reply "$V1"
+		# The second fails (what keep-paths pipelined behind it is
+		# never read: the daemon hangs up).
+		tx_add_temp_roots "$V2"
+		first_reply "$e3"
+		echo close
+	} >"$BATS_TEST_TMPDIR/script"
+	{
+		# Still listing it: keep-paths does not use it again this
+		# session.  Every root again, the barrier, one check of all.
+		handshake nix-2.24.15 v1.38
+		tx_request 11 "$V1"
+		tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+		tx_request 11 "$V2"
+		tx_daemon_replies "$dir/b1_addtemproot_valid.txt"
+		tx_part "$dir/d1_collectgarbage_returndead.txt" ops
+		tx_query_valid "$V1" "$V2"
+		tx_valid_reply "$V1" "$V2"
+		# Then the batch in flight: held, so only its check.
+		tx_query_valid "$V2"
+		tx_valid_reply "$V2"
+	} >"$BATS_TEST_TMPDIR/script2"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start -v --store "unix://$REPLAY_SOCKET" "$V1"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_send "$V2"
+	replay_finish
+	rm -f "$REPLAY_SOCKET"
+	replay_start "$BATS_TEST_TMPDIR/script2"
+	kp_reply; assert_equal "$reply" "ok $V2"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $REPLAY_SOCKET: AddTempRoots failed (you are not allowed to ignore liveness): each root again with AddTempRoot, on a new connection"
+	run grep -c "AddTempRoots failed" "$BATS_TEST_TMPDIR/kp.err"
+	assert_output 1
 }

@@ -32,6 +32,33 @@ tx_version() {
 	sed "s/^\\([<>]\\) [0-9a-f ]* # $1 protocol version = .*/\\1 $hex # $1 protocol version = $2 (derived)/"
 }
 
+# tx_client_features: keep-paths' feature list at 1.38, ["addTempRoots"],
+# in place of the recorded client's empty one; reads and writes a script.
+tx_client_features() {
+	local count str
+	count=$(wire_u64 1) str=$(wire_string addTempRoots)
+	sed "s/^< [0-9a-f ]* # client features: list count = 0.*/< $count # client features: count 1 (derived)\n< $str # client feature 'addTempRoots' (derived)/"
+}
+
+# tx_daemon_features FEATURE...: the daemon lists these features in place
+# of the recorded empty list; reads and writes a script.
+tx_daemon_features() {
+	local lines f
+	lines="> $(wire_u64 $#) # daemon features: count $# (derived)"
+	for f; do
+		lines="$lines\n> $(wire_string "$f") # daemon feature '$f' (derived)"
+	done
+	sed "s/^> [0-9a-f ]* # daemon features: list count = 0.*/$lines/"
+}
+
+# tx_add_temp_roots PATH...: an AddTempRoots (op 49) request for the paths.
+tx_add_temp_roots() {
+	local p
+	echo "< $(wire_u64 49) # op AddTempRoots (derived)"
+	echo "< $(wire_u64 $#) # paths: count (derived)"
+	for p; do echo "< $(wire_string "$p") # path '$p' (derived)"; done
+}
+
 # wire_u64 N and wire_string S: the protocol's encodings, as hex.
 wire_u64() {
 	perl -e 'print join(" ", map { sprintf "%02x", $_ } unpack("C*", pack("Q<", $ARGV[0])))' "$1"
