@@ -475,3 +475,25 @@ fake_paths() {
 	refute [ -e "$out" ]
 	refute [ -e "$drv" ]
 }
+
+# A path the session could not hold keeps gone clients' upstreams open (their
+# workers' roots cover it), but never all 32 places: a new client takes the
+# oldest one's.  A refusal, staged: the gcroots session directory made
+# immutable, so the path's link cannot be made.
+@test "capture: after a refused path, pinned connections give their places to new clients: the 33rd and later are served" {
+	command -v chattr >/dev/null || skip "no chattr"
+	echo "refused $RANDOM" >"$BATS_TEST_TMPDIR/refused"
+	run "$KEEP_PATHS" --capture --store gcroots -- bash -c '
+		chattr +i "$KEEP_PATHS_SESSION" || exit 3
+		nix-store --add "$1/refused" >/dev/null
+		for i in $(seq 40); do
+			timeout 10 nix-store -q --hash "$(nix-store --add "$1/refused")" \
+			    >/dev/null 2>&1 || echo "client $i failed: $?"
+		done
+		chattr -i "$KEEP_PATHS_SESSION"
+		echo done' _ "$BATS_TEST_TMPDIR"
+	[ "$status" != 3 ] || skip "chattr +i does not work here"
+	assert_line done
+	refute_output --partial failed
+	assert_output --partial "not held, so every daemon connection of the command stays open"
+}
