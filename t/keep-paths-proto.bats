@@ -313,6 +313,19 @@ first_reply() {
 	replay_finish
 }
 
+# lost_76 MESSAGE: the script serves a session for $V1 whose root, held,
+# is lost to a broken reply: "lost", exit 76, and MESSAGE on stderr.
+lost_76() {
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" --no-reconnect "$V1"
+	kp_reply
+	assert_equal "$reply" "lost"
+	kp_stop
+	assert_equal "$kp_status" 76
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "$1"
+}
+
 @test "a QueryValidPaths reply counting more paths than were asked: malformed at once, exit 76 (no wait for them)" {
 	fixtures nix-2.24.15
 	{
@@ -325,14 +338,7 @@ first_reply() {
 		echo "> $(wire_u64 $((1 << 23))) # valid paths: count 2^23, 1 asked (derived)"
 		echo "> $(wire_string "$V1") # the one path (derived)"
 	} >"$BATS_TEST_TMPDIR/script"
-	replay_start "$BATS_TEST_TMPDIR/script"
-	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" --no-reconnect "$V1"
-	kp_reply
-	assert_equal "$reply" "lost"
-	kp_stop
-	assert_equal "$kp_status" 76
-	run cat "$BATS_TEST_TMPDIR/kp.err"
-	assert_line "keep-paths: malformed reply from the daemon"
+	lost_76 "keep-paths: malformed reply from the daemon"
 	replay_finish
 }
 
@@ -348,15 +354,17 @@ first_reply() {
 		# 4.5 MiB of them, then silence: the message is never complete.
 		perl -e 'my $l = "> " . join(" ", ("00") x 4096) . "\n"; print $l x 1152'
 	} >"$BATS_TEST_TMPDIR/script"
-	replay_start "$BATS_TEST_TMPDIR/script"
-	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" --no-reconnect "$V1"
-	kp_reply
-	assert_equal "$reply" "lost"
-	kp_stop
-	assert_equal "$kp_status" 76
-	run cat "$BATS_TEST_TMPDIR/kp.err"
-	assert_line "keep-paths: a message from the daemon longer than 4194304 bytes"
+	lost_76 "keep-paths: a message from the daemon longer than 4194304 bytes"
 	kill "$REPLAY_PID" 2>/dev/null || true
+}
+
+# multi_refused PATH: AddTempRoots for PATH answered by e3's one
+# STDERR_ERROR frame (derived), then the daemon hangs up: what keep-paths
+# pipelined behind it is never read.
+multi_refused() {
+	tx_add_temp_roots "$1"
+	first_reply "$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	echo close
 }
 
 # AddTempRoots (op 49): a batch's roots in one op where the daemon lists
@@ -373,30 +381,19 @@ first_reply() {
 		tx_part "$dir/d1_collectgarbage_returndead.txt" ops
 		tx_part "$dir/c_queryvalidpaths.txt" ops
 	} >"$BATS_TEST_TMPDIR/script"
-	replay_start "$BATS_TEST_TMPDIR/script"
-	NIX_STORE_DIR=$SD kp_start -v --store "unix://$REPLAY_SOCKET" "$V1" "$MISSING" "$V2"
-	kp_reply; assert_equal "$reply" "ok $V1"
-	kp_reply; assert_equal "$reply" "missing $MISSING"
-	kp_reply; assert_equal "$reply" "ok $V2"
-	kp_stop
-	assert_equal "$kp_status" 0
-	replay_finish
+	KP_OPTS=(-v)
+	run_session "$BATS_TEST_TMPDIR/script"
+	KP_OPTS=()
 	run cat "$BATS_TEST_TMPDIR/kp.err"
 	assert_line "keep-paths: $REPLAY_SOCKET: daemon features: addTempRoots, otherFeature; roots go in one AddTempRoots per 512"
 }
 
 @test "a daemon that lists addTempRoots and fails it, with --no-reconnect: exit 76, named" {
 	fixtures nix-2.24.15
-	local dir=$KP_TX/nix-2.24.15/v1.38
-	e3="$dir/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
 	local DAEMON_FEATURES=(addTempRoots)
 	{
 		handshake nix-2.24.15 v1.38
-		tx_add_temp_roots "$V1"
-		# (derived: e3's one STDERR_ERROR frame answers AddTempRoots;
-		# what keep-paths pipelined behind it is never read)
-		first_reply "$e3"
-		echo close
+		multi_refused "$V1"
 	} >"$BATS_TEST_TMPDIR/script"
 	replay_start "$BATS_TEST_TMPDIR/script"
 	stdin_open
@@ -411,7 +408,6 @@ first_reply() {
 @test "a daemon that lists addTempRoots and fails it: a new connection, each root with AddTempRoot, nothing lost" {
 	fixtures nix-2.24.15
 	local dir=$KP_TX/nix-2.24.15/v1.38
-	e3="$dir/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
 	local DAEMON_FEATURES=(addTempRoots)
 	{
 		handshake nix-2.24.15 v1.38
@@ -421,11 +417,8 @@ first_reply() {
 		tx_part "$dir/d1_collectgarbage_returndead.txt" ops
 		tx_query_valid "$V1"
 		tx_valid_reply "$V1"
-		# The second fails (what keep-paths pipelined behind it is
-		# never read: the daemon hangs up).
-		tx_add_temp_roots "$V2"
-		first_reply "$e3"
-		echo close
+		# The second fails.
+		multi_refused "$V2"
 	} >"$BATS_TEST_TMPDIR/script"
 	{
 		# Still listing it: keep-paths does not use it again this
