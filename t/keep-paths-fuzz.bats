@@ -29,3 +29,4 @@ replay() {
 @test "regress: keep-paths.conf" { replay conf; }
 @test "regress: Nix's nix.conf and its includes" { replay nixconf; }
 @test "regress: store URIs and the ssh command" { replay storeuri; }
+@test "regress: the relay's connections and seen set" { replay relay; }

@@ -14,7 +14,7 @@ use warnings;
 
 my $top = shift or die "usage: $0 DIR\n";
 mkdir $top;
-mkdir "$top/$_" for qw(daemon request storepath pathscan conf nixconf storeuri);
+mkdir "$top/$_" for qw(daemon request storepath pathscan conf nixconf storeuri relay);
 my $dir = "$top/daemon";
 
 my $S = "/nix/store";
@@ -124,3 +124,16 @@ write_seed("$top/storeuri/ssh", "ssh-ng://user\@host:22?remote-program=nix-daemo
     "remote-store=local&ssh-key=/k&compress=true\0-o 'ProxyCommand a b' -v \"q\\\"\"");
 write_seed("$top/storeuri/local", "local?root=/r&state=/s");
 write_seed("$top/storeuri/gcroots", "gcroots?dir=/nix/var/nix/gcroots/x");
+# relay: steps (0 connect, 1 client sends, 2 upstream sends, 3 client
+# goes, 4 upstream ends, 5 answer, 6 store lost), each followed by a byte
+# naming the client and, for 1 and 2, a length and the bytes.
+sub send_bytes { my ($op, $who, $b) = @_; chr($op) . chr($who) . chr(length $b) . $b }
+my $pathmsg = str($P1) . str($P2);
+write_seed("$top/relay/serve", chr(0) . chr(0) . send_bytes(1, 0, $pathmsg) .
+    send_bytes(2, 0, str($P3)) . chr(5) . chr(0) . "\0\1\2" . chr(3) . chr(0) .
+    chr(4) . chr(0));
+write_seed("$top/relay/many", join("", map { chr(0) . chr($_) . send_bytes(1, $_,
+    str("$S/" . sprintf("%032d", $_) . "-p$_")) . chr(3) . chr($_) } 0 .. 35) .
+    chr(5) . chr(0) . "\2" x 40);
+write_seed("$top/relay/lost", chr(0) . chr(0) . send_bytes(1, 0, $pathmsg) . chr(6) .
+    chr(0) . chr(3) . chr(0) . chr(0) . chr(1) . send_bytes(1, 1, $pathmsg));
