@@ -8,6 +8,8 @@
 #   keep-paths --barrier=never    roots, then validity: what --barrier=auto
 #                                 does for a Nix 2.35 daemon, and the
 #                                 daemon's own floor for this work
+#   keep-paths --barrier=auto     the default: always's work before 2.35,
+#                                 never's from 2.35 on
 # Register and ack N paths, for N = 1, 100, 1,000 and 100,000 (override:
 # bench/barrier.sh 1 1000).  Prints the median of REPS runs, alternating,
 # and the ratio.
@@ -21,20 +23,21 @@ bench_sizes "$@"
 bench_setup "$max"
 
 echo "# $(nix-store --version) ($(command -v nix-store))"
-printf '%8s  %9s %8s  %9s %8s  %7s\n' N always-s peak-KiB never-s peak-KiB \
-    ratio
+printf '%8s  %9s %8s  %9s %8s  %7s  %9s\n' N always-s peak-KiB never-s \
+    peak-KiB ratio auto-s
 for n in "${sizes[@]}"; do
 	head -n "$n" "$work/all-paths" >"$work/paths"
-	: >"$work/always" ; : >"$work/never"
+	: >"$work/always" ; : >"$work/never" ; : >"$work/auto"
 	for _ in $(seq "$REPS"); do
-		run_keep_paths "$work/paths" --store daemon --barrier=always \
-		    >>"$work/always"
-		run_keep_paths "$work/paths" --store daemon --barrier=never \
-		    >>"$work/never"
+		for mode in always never auto; do
+			run_keep_paths "$work/paths" --store daemon \
+			    --barrier="$mode" >>"$work/$mode"
+		done
 	done
 	read -r a_t a_m _ <<<"$(bench_stats "$work/always")"
 	read -r n_t n_m _ <<<"$(bench_stats "$work/never")"
-	printf '%8s  %9.4f %8s  %9.4f %8s  %6.1fx\n' "$n" "$a_t" "$a_m" \
-	    "$n_t" "$n_m" "$(echo "$a_t / $n_t" | bc -l)"
+	read -r u_t _ <<<"$(bench_stats "$work/auto")"
+	printf '%8s  %9.4f %8s  %9.4f %8s  %6.1fx  %9.4f\n' "$n" "$a_t" "$a_m" \
+	    "$n_t" "$n_m" "$(echo "$a_t / $n_t" | bc -l)" "$u_t"
 done
 echo "ratio: always time / never time (what the barrier costs); peak: keep-paths' peak RSS in one run" >&2
