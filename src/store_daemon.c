@@ -271,9 +271,9 @@ printable(const char *s, size_t len)
  * it, unless it failed once this session.  With -v, the list is said.
  */
 static int
-parse_features(struct store_daemon *d, struct wp_reader *r)
+parse_features(struct store_daemon *d, struct wp_reader *r, char *list,
+    size_t size)
 {
-	char list[512] = "";
 	uint64_t n, i;
 	const char *s;
 	size_t len;
@@ -288,18 +288,14 @@ parse_features(struct store_daemon *d, struct wp_reader *r)
 			return rc;
 		offered |= len == sizeof(WP_FEATURE_ADD_TEMP_ROOTS) - 1 &&
 		    memcmp(s, WP_FEATURE_ADD_TEMP_ROOTS, len) == 0;
-		if (d->verbose && printable(s, len) && strlen(list) + len + 3 <
-		    sizeof(list)) {
-			if (i > 0)
-				strlcat(list, ", ", sizeof(list));
+		if (printable(s, len) && strlen(list) + len + 3 < size) {
+			if (list[0] != '\0')
+				strlcat(list, ", ", size);
 			strncat(list, s, len);
-		}
+		} else if (list[0] == '\0')
+			strlcpy(list, "(not printable)", size);
 	}
 	d->multi = offered && !d->multi_off;
-	if (d->verbose)
-		warnx("%s: daemon features: %s%s", d->name, n == 0 ? "none" :
-		    list[0] != '\0' ? list : "(not printable)", d->multi ?
-		    "; roots go in one AddTempRoots per 512" : "");
 	return WP_OK;
 }
 
@@ -308,12 +304,13 @@ static int
 parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 {
 	const char *s, *known = NULL;
-	char nix_version[64];
+	char nix_version[64], features[512] = "";
 	size_t len;
 	uint64_t trust;
 	int rc;
 
-	if (WP_MINOR(d->version) >= 38 && (rc = parse_features(d, r)) != WP_OK)
+	if (WP_MINOR(d->version) >= 38 && (rc = parse_features(d, r,
+	    features, sizeof(features))) != WP_OK)
 		return rc;
 	if (WP_MINOR(d->version) >= 33) {
 		if ((rc = wp_get_string(r, &s, &len)) != WP_OK)
@@ -331,6 +328,11 @@ parse_hello_rest(struct store_daemon *d, struct wp_reader *r)
 	if (WP_MINOR(d->version) >= 35 &&
 	    (rc = wp_get_u64(r, &trust)) != WP_OK)
 		return rc;
+	/* Said once it is all read: a part is parsed again with the rest. */
+	if (d->verbose && WP_MINOR(d->version) >= 38)
+		warnx("%s: daemon features: %s%s", d->name, features[0] ?
+		    features : "none", d->multi ? "; roots go in one "
+		    "AddTempRoots per 512" : "");
 	/* Still at the head: the stderr loop comes next. */
 	d->expect[d->ehead].kind = EXPECT_STARTUP;
 	return WP_OK;

@@ -451,3 +451,32 @@ multi_refused() {
 	run grep -c "AddTempRoots failed" "$BATS_TEST_TMPDIR/kp.err"
 	assert_output 1
 }
+
+@test "a daemon that lists addTempRoots and hangs up during one: a new connection, each root with AddTempRoot" {
+	fixtures nix-2.24.15
+	local dir=$KP_TX/nix-2.24.15/v1.38
+	local DAEMON_FEATURES=(addTempRoots)
+	{
+		handshake nix-2.24.15 v1.38
+		tx_add_temp_roots "$V1"
+		echo close
+	} >"$BATS_TEST_TMPDIR/script"
+	{
+		# Every root again, then the batch in flight: held, only checked.
+		handshake nix-2.24.15 v1.38
+		one_path_batch nix-2.24.15 v1.38 "$V1"
+		tx_query_valid "$V1"
+		tx_valid_reply "$V1"
+	} >"$BATS_TEST_TMPDIR/script2"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	NIX_STORE_DIR=$SD kp_start -v --store "unix://$REPLAY_SOCKET" "$V1"
+	replay_finish
+	rm -f "$REPLAY_SOCKET"
+	replay_start "$BATS_TEST_TMPDIR/script2"
+	kp_reply; assert_equal "$reply" "ok $V1"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+	run cat "$BATS_TEST_TMPDIR/kp.err"
+	assert_line "keep-paths: $REPLAY_SOCKET: the connection ended during AddTempRoots: each root again with AddTempRoot"
+}
