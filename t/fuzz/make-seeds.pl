@@ -40,9 +40,10 @@ sub error {
 }
 
 sub hello {
-	my $minor = shift;
+	my ($minor, @features) = @_;
+	@features = ("gc-barrier") unless @features;
 	my $s = u64(0x6478696f) . u64(0x100 | $minor);
-	$s .= strs("gc-barrier") if $minor >= 38;
+	$s .= strs(@features) if $minor >= 38;
 	$s .= str("2.99.0") if $minor >= 33;
 	$s .= u64(1) if $minor >= 35;
 	$s . $LAST .			# startup
@@ -74,6 +75,10 @@ my %seeds = (
 	"v38-probe-refused" => substr(hello(38), 0, -16) .
 	    error(38, "path '$S/0' is not in the Nix store"),
 	"v38-bad-magic" => u64(0x12345678) . u64(0x126),
+	# AddTempRoots (op 49): one reply for a batch's roots, then a failed one.
+	"v38-add-temp-roots" => hello(38, "addTempRoots") . $LAST . u64(1) .
+	    barrier() . $LAST . strs($P1, $P2) .
+	    error(38, "AddTempRoots: not allowed") . $LAST . strs($P3),
 	"v38-old-version" => u64(0x6478696f) . u64(0x115),
 );
 for my $name (sort keys %seeds) {
