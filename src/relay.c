@@ -155,12 +155,12 @@ seen_add(struct relay *r, const char *path)
 
 
 /*
- * A path seen (who: "client N" or "derivation output", for -v): *out is
+ * A path seen on client's connection (0: a derivation's output): *out is
  * its entry, queued if new, or NULL if it is not held (the store is lost,
  * or --capture-max is reached).  Returns 0, or -1 (ENOMEM).
  */
 static int
-seen_note(struct relay *r, const char *path, size_t len, const char *who,
+seen_note(struct relay *r, const char *path, size_t len, unsigned client,
     struct seen **out)
 {
 	char copy[PATH_MAX];
@@ -184,8 +184,10 @@ seen_note(struct relay *r, const char *path, size_t len, const char *who,
 		}
 		if ((s = seen_add(r, copy)) == NULL)
 			return -1;
-		if (r->verbose)
-			warnx("%s: %s", who, copy);
+		if (r->verbose && client > 0)
+			warnx("client %u: %s", client, copy);
+		else if (r->verbose)
+			warnx("derivation output: %s", copy);
 	}
 	*out = s;
 	return 0;
@@ -197,10 +199,8 @@ on_path(void *arg, const char *path, size_t len)
 {
 	struct conn *c = arg;
 	struct seen *s;
-	char who[32];
 
-	snprintf(who, sizeof(who), "client %u", c->id);
-	if (seen_note(c->relay, path, len, who, &s) == -1)
+	if (seen_note(c->relay, path, len, c->id, &s) == -1)
 		return -1;
 	if (s != NULL && s->seq > c->need)
 		c->need = s->seq;
@@ -791,8 +791,7 @@ drv_outputs(struct relay *r, const char *path)
 		    *p++ != ',' || (len = drv_string(&p, end, &out)) == -1)
 			break;
 		if (store_path_ok(r, out, (size_t)len))
-			rc = seen_note(r, out, (size_t)len,
-			    "derivation output", &s);
+			rc = seen_note(r, out, (size_t)len, 0, &s);
 		while (p < end && *p != ')')
 			p++;
 		if (p + 1 >= end || p[1] != ',')
