@@ -785,8 +785,9 @@ drv_outputs(struct relay *r, const char *path)
 	if (n <= 0 || (p = memmem(head, (size_t)n, "([", 2)) == NULL)
 		return 0;
 	end = head + n;
-	for (p += 2; rc == 0 && p < end && *p == '('; p++) {
-		p++;
+	/* Each output: ("NAME","PATH",...), then ',' or the list's ']'. */
+	p += 2;
+	while (rc == 0 && p < end && *p++ == '(') {
 		if (drv_string(&p, end, &name) == -1 || p >= end ||
 		    *p++ != ',' || (len = drv_string(&p, end, &out)) == -1)
 			break;
@@ -794,9 +795,9 @@ drv_outputs(struct relay *r, const char *path)
 			rc = seen_note(r, out, (size_t)len, 0, &s);
 		while (p < end && *p != ')')
 			p++;
-		if (p + 1 >= end || p[1] != ',')
+		if (p + 2 >= end || p[1] != ',')
 			break;
-		p++;
+		p += 2;
 	}
 	/* A worker may have built them: its connection waits for them. */
 	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
