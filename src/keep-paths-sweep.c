@@ -60,7 +60,8 @@ usage(int status)
 "  -V, --version          print the version and exit\n"
 "\n"
 "Exit status: 0 all fine; 1 errors; 2 some kept because their liveness is\n"
-"unknown; 64 usage.  See keep-paths-sweep(1).\n", getprogname());
+"unknown; 64 usage; 77 run set-user-ID or set-group-ID (refused).\n"
+"See keep-paths-sweep(1).\n", getprogname());
 	exit(status);
 }
 

@@ -124,7 +124,8 @@ usage(int status)
 "\n"
 "Exit status: 0 released; 64 usage; 65 a PATH was refused (COMMAND not run);\n"
 "69 store unreachable; 71 system error; 74 request/reply channel error;\n"
-"75 roots lost; 76 store protocol error; with COMMAND, its status.\n"
+"75 roots lost (or paths past --capture-max); 76 store protocol error;\n"
+"77 run set-user-ID or set-group-ID (refused); with COMMAND, its status.\n"
 "See keep-paths(1).\n", getprogname(), getprogname(), getprogname());
 	exit(status);
 }
