@@ -772,6 +772,7 @@ drv_outputs(struct relay *r, const char *path)
 {
 	char head[DRV_HEAD_MAX];
 	const char *p, *end, *name, *out;
+	unsigned long before = r->submitted;
 	struct seen *s;
 	ssize_t n, len;
 	size_t i;
@@ -799,8 +800,8 @@ drv_outputs(struct relay *r, const char *path)
 			break;
 		p += 2;
 	}
-	/* A worker may have built them: its connection waits for them. */
-	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
+	/* A worker may have built the new ones: its connection waits. */
+	for (i = 0; i < RELAY_CLIENTS_MAX && r->submitted > before; i++)
 		if (r->conns[i].used && r->conns[i].up.fd != -1 &&
 		    r->conns[i].need < r->submitted)
 			r->conns[i].need = r->submitted;

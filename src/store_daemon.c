@@ -410,23 +410,26 @@ reconnect_on(const struct store_daemon *d)
 }
 
 /*
- * The first n roots sent by op 49 are answered: held, or (an error) not,
- * to be sent again by their own batch or after a reconnect.
+ * A root sent is answered: held, or (an error) not, to be sent again by
+ * its own batch or after a reconnect.
  */
+static void
+root_answered(struct store_daemon *d, root_id id, int held)
+{
+	rootset_unmark(&d->roots, id, ROOT_AHEAD);
+	d->nsent--;
+	if (held) {
+		rootset_mark(&d->roots, id, ROOT_HELD);
+		d->nheld++;
+	}
+}
+
+/* The first n roots sent by op 49 are answered (root_answered). */
 static void
 sent_pop(struct store_daemon *d, size_t n, int held)
 {
-	root_id id;
-
-	for (; n > 0 && d->shead < d->slen; n--) {
-		id = d->sent[d->shead++];
-		rootset_unmark(&d->roots, id, ROOT_AHEAD);
-		d->nsent--;
-		if (held) {
-			rootset_mark(&d->roots, id, ROOT_HELD);
-			d->nheld++;
-		}
-	}
+	for (; n > 0 && d->shead < d->slen; n--)
+		root_answered(d, d->sent[d->shead++], held);
 }
 
 /* Acts on a complete reply; e has been popped. */
@@ -437,12 +440,9 @@ on_result(struct store_daemon *d, const struct expect *e)
 		return queue_recheck(d);
 	if (e->kind == EXPECT_PROBE)
 		d->ready = 1;
-	else if (e->kind == EXPECT_ADD_ROOT || e->kind == EXPECT_AHEAD_ROOT) {
-		rootset_unmark(&d->roots, e->root, ROOT_AHEAD);
-		rootset_mark(&d->roots, e->root, ROOT_HELD);
-		d->nsent--;
-		d->nheld++;
-	} else if (e->kind == EXPECT_ADD_ROOTS || e->kind == EXPECT_AHEAD_ROOTS)
+	else if (e->kind == EXPECT_ADD_ROOT || e->kind == EXPECT_AHEAD_ROOT)
+		root_answered(d, e->root, 1);
+	else if (e->kind == EXPECT_ADD_ROOTS || e->kind == EXPECT_AHEAD_ROOTS)
 		sent_pop(d, e->root, 1);
 	return STORE_BUSY;
 }
@@ -509,8 +509,7 @@ on_error(struct store_daemon *d, const struct expect *e,
 		return STORE_BUSY;
 	case EXPECT_AHEAD_ROOT:
 		/* Its own batch sends it again, and replies with the error. */
-		d->nsent--;
-		rootset_unmark(&d->roots, e->root, ROOT_AHEAD);
+		root_answered(d, e->root, 0);
 		free(d->root_error);
 		d->root_error = msg;
 		return STORE_BUSY;
