@@ -228,14 +228,24 @@ kp_gc_until_gone() {
 }
 
 # Starts keep-paths as a coproc KP with the given arguments; its stderr
-# goes to $BATS_TEST_TMPDIR/kp.err.
+# goes to $BATS_TEST_TMPDIR/kp.err.  It execs only once its fds are
+# copied to $KP_IN and $KP_OUT: bash closes a coproc's own fds as soon as
+# it notices the coproc ended, and a keep-paths that ends at once (a
+# refused handshake) would leave nothing to read its end from.
 kp_start() {
-	coproc KP { exec "$KEEP_PATHS" "$@" 2>"$BATS_TEST_TMPDIR/kp.err" 3>&-; }
+	local go="$BATS_TEST_TMPDIR/kp.go.$RANDOM"
+	mkfifo "$go"
+	coproc KP {
+		: <"$go"
+		exec "$KEEP_PATHS" "$@" 2>"$BATS_TEST_TMPDIR/kp.err" 3>&-
+	}
 	KP_PID_SAVED=$KP_PID
 	# Plain copies: bash hides coproc fds from subshells and pipelines.
-	# A keep-paths that ended at once took its coproc's fds with it.
-	exec {KP_IN}>&"${KP[1]}" {KP_OUT}<&"${KP[0]}" || kp_said
+	# (Copies of them stay close-on-exec, as the originals are.)
+	exec {KP_IN}>&"${KP[1]}" {KP_OUT}<&"${KP[0]}"
 	exec {KP[1]}>&- {KP[0]}<&-
+	: >"$go"
+	rm -f "$go"
 }
 
 # Sends each argument as one request line.
