@@ -912,8 +912,10 @@ reply_word(enum reply_kind k)
 	case REPLY_OK:		return "ok";
 	case REPLY_MISSING:	return "missing";
 	case REPLY_ERROR:	return "error";
-	default:		return "pending";
+	case REPLY_DROPPED:	return "dropped";
+	case REPLY_PENDING:	return "pending";
 	}
+	abort();
 }
 
 int

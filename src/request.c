@@ -234,7 +234,8 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 	const char *sp = r->store != NULL ? " " : "";
 	const char *colon = r->store != NULL ? ": " : "";
 
-	switch (r->reply) {
+	/* No default: a new reply kind is a compile error here. */
+	switch ((enum reply_kind)r->reply) {
 	case REPLY_OK:
 		return quiet ? 0 : append(out, "ok ", r->path, sp, store, "\n",
 		    (char *)NULL);

@@ -391,9 +391,13 @@ parse_result(struct store_daemon *d, struct wp_reader *r,
 	case EXPECT_QUERY_VALID:
 	case EXPECT_RECHECK:
 		return parse_query_valid(d, r, e->root);
-	default:
-		return WP_OK;
+	case EXPECT_HELLO:
+	case EXPECT_HELLO_REST:
+	case EXPECT_STARTUP:
+	case EXPECT_SET_OPTIONS:
+		break;
 	}
+	return WP_OK;
 }
 
 static int queue_recheck(struct store_daemon *);
@@ -527,7 +531,12 @@ on_error(struct store_daemon *d, const struct expect *e,
 		status = store_fail(&d->store, STORE_PROTOCOL, "the daemon refused to "
 		    "check validity: %s", msg);
 		break;
-	default:
+	case EXPECT_HELLO:
+	case EXPECT_HELLO_REST:
+	case EXPECT_STARTUP:
+	case EXPECT_SET_OPTIONS:
+	case EXPECT_ADD_ROOTS:		/* handled above */
+	case EXPECT_AHEAD_ROOTS:
 		status = store_fail(&d->store, STORE_UNREACHABLE, "daemon: %s", msg);
 		break;
 	}

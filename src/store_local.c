@@ -372,9 +372,10 @@ on_timer(struct store_local *l)
 		return tell_or_check(l);
 	case PHASE_CHECK:
 		return check_some(l);
-	default:
-		return STORE_BUSY;
+	case PHASE_IDLE:
+		break;
 	}
+	return STORE_BUSY;
 }
 
 static int
