@@ -341,7 +341,7 @@ open_relay(const struct options *o, const struct store_choice *c,
 	    msg, sizeof(msg));
 	transport_target_free(&up);
 	if (relay == NULL) {
-		store->ops->close(store);
+		store_close(store);
 		errx(KP_EXIT_OSERR, "%s", msg);
 	}
 	env[2] = NULL;

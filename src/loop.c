@@ -167,7 +167,7 @@ static void
 close_store(struct loop *l)
 {
 	if (l->store != NULL)
-		l->store->ops->close(l->store);
+		store_close(l->store);
 	l->store = NULL;
 }
 
@@ -217,7 +217,7 @@ lost_line_static(struct loop *l, int timeout_ms)
 static int
 on_store_failure(struct loop *l, int status)
 {
-	size_t roots = l->store->ops->roots(l->store);
+	size_t roots = store_roots(l->store);
 	int exitcode, queued;
 
 	switch (status) {
@@ -361,7 +361,7 @@ dispatch(struct loop *l)
 {
 	int status;
 
-	if (l->store == NULL || l->busy || !l->store->ops->ready(l->store))
+	if (l->store == NULL || l->busy || !store_ready(l->store))
 		return LOOP_GO;
 	if (l->queued.n == 0) {
 		if (l->cfg->command != NULL && l->child == 0)
@@ -393,13 +393,13 @@ offer_ahead(struct loop *l)
 	size_t end = l->ahead_from;
 	int status;
 
-	if (l->store == NULL || !l->busy || l->store->ops->ahead == NULL)
+	if (l->store == NULL || !l->busy)
 		return LOOP_GO;
 	while (end < l->queued.n && l->queued.req[end].kind == REQUEST_HOLD)
 		end++;
 	if (end == l->ahead_from)
 		return LOOP_GO;
-	status = l->store->ops->ahead(l->store, &l->queued, l->ahead_from,
+	status = store_ahead(l->store, &l->queued, l->ahead_from,
 	    end);
 	l->ahead_from = end;
 	return status == STORE_BUSY ? LOOP_GO : on_store_failure(l, status);
@@ -408,7 +408,7 @@ offer_ahead(struct loop *l)
 static int
 on_store(struct loop *l, const struct pollfd *pfd)
 {
-	int status = l->store->ops->handle(l->store, pfd);
+	int status = store_handle(l->store, pfd);
 
 	if (status == STORE_DONE)
 		return batch_done(l);
@@ -599,7 +599,7 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
 	if (l->store != NULL)
-		l->store->ops->pollfd(l->store, &pfd[PFD_STORE]);
+		store_pollfd(l->store, &pfd[PFD_STORE]);
 	pfd[PFD_PARENT].fd = l->parent_fd;
 	pfd[PFD_PARENT].events = l->queued.n < QUEUE_MAX &&
 	    buf_used(&l->out) < OUT_MAX ? POLLIN : 0;
@@ -622,7 +622,7 @@ connecting(struct loop *l)
 {
 	if (l->store == NULL || l->was_ready)
 		return 0;
-	l->was_ready = l->store->ops->ready(l->store);
+	l->was_ready = store_ready(l->store);
 	return !l->was_ready;
 }
 

@@ -30,10 +30,80 @@ store_oom(struct store *s)
 	return store_fail(s, STORE_SYSTEM, "%s", strerror(ENOMEM));
 }
 
+size_t
+store_pollfd(struct store *s, struct pollfd *pfd)
+{
+	return s->ops->pollfd(s, pfd);
+}
+
 long
 store_wakeup(struct store *s)
 {
 	return s != NULL && s->ops->wakeup != NULL ? s->ops->wakeup(s) : -1;
+}
+
+int
+store_handle(struct store *s, const struct pollfd *pfd)
+{
+	return s->ops->handle(s, pfd);
+}
+
+int
+store_ready(struct store *s)
+{
+	return s->ops->ready(s);
+}
+
+int
+store_submit(struct store *s, struct batch *b)
+{
+	return s->ops->submit(s, b);
+}
+
+int
+store_drop(struct store *s, struct batch *b)
+{
+	if (s->ops->drop == NULL)
+		return store_refuse_drop(s, b, "this store cannot release "
+		    "one root");
+	return s->ops->drop(s, b);
+}
+
+int
+store_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+{
+	int status;
+
+	if (s->ops->ahead == NULL)
+		return STORE_BUSY;
+	status = s->ops->ahead(s, q, from, to);
+	/* Nothing is owed for holds offered ahead: never a batch's end. */
+	return status == STORE_DONE ? STORE_BUSY : status;
+}
+
+int
+store_release(struct store *s)
+{
+	return s->ops->release != NULL ? s->ops->release(s) : STORE_DONE;
+}
+
+size_t
+store_roots(struct store *s)
+{
+	return s->ops->roots(s);
+}
+
+const struct rootset *
+store_rootset(struct store *s)
+{
+	return s->ops->rootset != NULL ? s->ops->rootset(s) : NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
 }
 
 int
@@ -52,8 +122,8 @@ int
 store_start(struct store *s, struct batch *b)
 {
 	if (b->n > 0 && b->req[0].kind == REQUEST_DROP)
-		return s->ops->drop(s, b);
-	return s->ops->submit(s, b);
+		return store_drop(s, b);
+	return store_submit(s, b);
 }
 
 int

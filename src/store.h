@@ -1,8 +1,9 @@
 /*
  * store: the back-end interface.  A back end roots the paths of a batch,
  * waits out any collection already running, checks validity, and only then
- * gives each request its reply.  No step may block: a back end exposes one
- * fd to poll and makes progress in handle().
+ * gives each request its reply.  No step may block: a back end exposes
+ * the fds to poll (and a time to be woken at) and makes progress in
+ * handle().
  */
 #ifndef KP_STORE_H
 #define KP_STORE_H
@@ -44,20 +45,30 @@ struct store {
 
 struct rootset;
 
+/*
+ * What a back end implements.  Required: pollfd, handle, ready, submit,
+ * roots, close.  Optional (NULL): wakeup, drop, ahead, release, rootset.
+ * Nobody calls an op directly: the store_* functions below do, and give
+ * an absent optional op its stated meaning, so it is never called.
+ * Every op that returns an int returns a store_status.
+ */
 struct store_ops {
 	/*
 	 * Fills in the fds and events to poll (fd -1: none), at most
-	 * STORE_POLLFDS_MAX; returns how many.
+	 * STORE_POLLFDS_MAX (a store of stores fills in its stores'; a
+	 * drop polls the old and the new connection); returns how many.
 	 */
 	size_t	(*pollfd)(struct store *, struct pollfd *);
 	/*
-	 * When handle() must be called even if the fd stays quiet: a time
-	 * on xio_now_ms()'s clock, or -1 for never.
+	 * Optional: when handle() must be called even if the fds stay
+	 * quiet, a time on xio_now_ms()'s clock, or -1 for never.
+	 * Absent: never.
 	 */
 	long	(*wakeup)(struct store *);
 	/*
 	 * Makes progress on the revents of the pollfds it filled in (all 0:
-	 * the wakeup time came); returns a store_status.
+	 * the wakeup time came).  STORE_DONE: the batch submitted (or the
+	 * drop, or the release) has all its replies.
 	 */
 	int	(*handle)(struct store *, const struct pollfd *);
 	/* Returns 1 once the store takes batches. */
@@ -68,15 +79,18 @@ struct store_ops {
 	 * STORE_DONE at once if nothing needs the store, or a failure.
 	 * A batch of REQUEST_KEEP (roots held elsewhere already) needs no
 	 * barrier or validity check: each is "ok" once registered.
+	 * A request answered "error" has nothing rooted for it by this
+	 * submit (a root it held before stays held).
 	 */
 	int	(*submit)(struct store *, struct batch *);
 	/*
-	 * Starts releasing the roots that the batch's pending requests (all
-	 * REQUEST_DROP) name; each gets REPLY_DROPPED once its root is
-	 * released, or an error (not held, or the store cannot release one
-	 * root).  The roots that stay are never left unregistered.  Returns
-	 * as submit() does.  A daemon connection has none: store_open_all()
-	 * wraps it in store_renew, which drops by replacing it.
+	 * Optional: starts releasing the roots that the batch's pending
+	 * requests (all REQUEST_DROP) name; each gets REPLY_DROPPED once
+	 * its root is released, or an error (not held, or the store cannot
+	 * release one root).  The roots that stay are never left
+	 * unregistered.  Returns as submit() does.  Absent: every drop is
+	 * refused, saying so (store_open() wraps a daemon connection in
+	 * store_renew, which drops by replacing it).
 	 */
 	int	(*drop)(struct store *, struct batch *);
 	/*
@@ -85,7 +99,8 @@ struct store_ops {
 	 * later batch.  The store may register their roots now, before
 	 * the batch's barrier, so that one barrier covers both (each one
 	 * re-reads every temp root on the machine).  Nothing is owed for
-	 * them until they are submitted.  Returns as handle() does.
+	 * them until they are submitted.  Returns STORE_BUSY or a failure,
+	 * never STORE_DONE.  Absent: nothing is registered ahead.
 	 */
 	int	(*ahead)(struct store *, const struct batch *q, size_t from,
 		    size_t to);
@@ -94,7 +109,7 @@ struct store_ops {
 	 * worker hangs up as it exits).  From then on pollfd, wakeup and
 	 * handle drive it, and handle returns STORE_DONE once the roots are
 	 * released or the wait for it gave up; close() then waits no more.
-	 * Returns as handle() does.
+	 * Returns as handle() does.  Absent: STORE_DONE; close() releases.
 	 */
 	int	(*release)(struct store *);
 	/* Roots registered, or perhaps registered: what a drop would lose. */
@@ -102,6 +117,7 @@ struct store_ops {
 	/*
 	 * Optional (a daemon connection): the roots it holds, those the
 	 * session's replies rooted marked ROOT_ROOTED, for a drop's refill.
+	 * Absent: NULL.
 	 */
 	const struct rootset *(*rootset)(struct store *);
 	/* Releases every root and frees the store. */
@@ -121,8 +137,21 @@ enum store_barrier {
 	STORE_BARRIER_NEVER,
 };
 
+/* The ops, as store_ops says; an absent optional op is not called. */
+size_t	store_pollfd(struct store *, struct pollfd *);
 /* The store's wakeup time, or -1: none, or no store (NULL). */
 long	store_wakeup(struct store *);
+int	store_handle(struct store *, const struct pollfd *);
+int	store_ready(struct store *);
+int	store_submit(struct store *, struct batch *);
+int	store_drop(struct store *, struct batch *);
+int	store_ahead(struct store *, const struct batch *q, size_t from,
+	    size_t to);
+int	store_release(struct store *);
+size_t	store_roots(struct store *);
+const struct rootset *store_rootset(struct store *);
+/* Closes s, if not NULL. */
+void	store_close(struct store *);
 
 /*
  * For stores made of stores: the inner store s, which filled in pfd[0..n),

@@ -44,7 +44,7 @@ gcroots_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return g->inner->ops->pollfd(g->inner, pfd);
+	return store_pollfd(g->inner, pfd);
 }
 
 static long
@@ -97,7 +97,7 @@ gcroots_handle(struct store *s, const struct pollfd *pfd)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return inner_done(g, g->inner->ops->handle(g->inner, pfd));
+	return inner_done(g, store_handle(g->inner, pfd));
 }
 
 static int
@@ -105,7 +105,7 @@ gcroots_ready(struct store *s)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return g->inner->ops->ready(g->inner);
+	return store_ready(g->inner);
 }
 
 /* Links PATH as its base name; one already there is the same root. */
@@ -136,7 +136,7 @@ gcroots_submit(struct store *s, struct batch *b)
 		if (b->req[i].reply == REPLY_PENDING &&
 		    link_root(g, &b->req[i]) == -1)
 			return store_oom(s);
-	return inner_status(g, g->inner->ops->submit(g->inner, b));
+	return inner_status(g, store_submit(g->inner, b));
 }
 
 /* The link goes once the inner store has let go of the temporary root. */
@@ -146,7 +146,7 @@ gcroots_drop(struct store *s, struct batch *b)
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
 	g->dropping = b;
-	return inner_done(g, g->inner->ops->drop(g->inner, b));
+	return inner_done(g, store_drop(g->inner, b));
 }
 
 /* Links are durable: an inner failure loses only the temporary roots. */
@@ -155,7 +155,7 @@ gcroots_roots(struct store *s)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
-	return g->inner_failed ? 0 : g->inner->ops->roots(g->inner);
+	return g->inner_failed ? 0 : store_roots(g->inner);
 }
 
 static void
@@ -164,7 +164,7 @@ gcroots_close(struct store *s)
 	struct store_gcroots *g = (struct store_gcroots *)s;
 
 	if (g->inner != NULL)
-		g->inner->ops->close(g->inner);
+		store_close(g->inner);
 	if (g->inner_failed)
 		warnx("%s: left for keep-paths-sweep: its %zu root%s stay "
 		    "until then", g->path, g->nlinks,
@@ -212,7 +212,7 @@ store_gcroots_open(struct store *inner, const char *sessions_root,
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		inner->ops->close(inner);
+		store_close(inner);
 		return NULL;
 	}
 	g->store.ops = &gcroots_ops;

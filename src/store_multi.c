@@ -56,7 +56,7 @@ multi_pollfd(struct store *s, struct pollfd *pfd)
 
 	for (i = 0; i < m->n; i++) {
 		m->off[i] = n;
-		m->npfd[i] = m->inner[i]->ops->pollfd(m->inner[i], &pfd[n]);
+		m->npfd[i] = store_pollfd(m->inner[i], &pfd[n]);
 		n += m->npfd[i];
 	}
 	return n;
@@ -132,7 +132,7 @@ multi_handle(struct store *s, const struct pollfd *pfd)
 		in = m->inner[i];
 		if (!store_due(in, &pfd[m->off[i]], m->npfd[i]))
 			continue;
-		status = on_inner(m, i, in->ops->handle(in, &pfd[m->off[i]]));
+		status = on_inner(m, i, store_handle(in, &pfd[m->off[i]]));
 		if (status != STORE_BUSY)
 			return status;
 	}
@@ -146,7 +146,7 @@ multi_ready(struct store *s)
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		if (!m->inner[i]->ops->ready(m->inner[i]))
+		if (!store_ready(m->inner[i]))
 			return 0;
 	return 1;
 }
@@ -209,8 +209,8 @@ multi_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
 
 	for (i = 0; i < m->n; i++) {
 		in = m->inner[i];
-		if (in->ops->ahead != NULL && !m->done[i] &&
-		    (status = in->ops->ahead(in, q, from, to)) != STORE_BUSY)
+		if (!m->done[i] &&
+		    (status = store_ahead(in, q, from, to)) != STORE_BUSY)
 			return inner_failed(m, i, status);
 	}
 	return STORE_BUSY;
@@ -223,9 +223,9 @@ multi_roots(struct store *s)
 	size_t i, n = 0;
 
 	if (m->failed != -1)
-		return m->inner[m->failed]->ops->roots(m->inner[m->failed]);
+		return store_roots(m->inner[m->failed]);
 	for (i = 0; i < m->n; i++)
-		n += m->inner[i]->ops->roots(m->inner[i]);
+		n += store_roots(m->inner[i]);
 	return n;
 }
 
@@ -237,7 +237,7 @@ multi_close(struct store *s)
 
 	for (i = 0; i < m->n; i++) {
 		if (m->inner[i] != NULL)
-			m->inner[i]->ops->close(m->inner[i]);
+			store_close(m->inner[i]);
 		free(m->label[i]);
 	}
 	if (m->copies != NULL)
@@ -279,7 +279,7 @@ store_multi_open(struct store **stores, char **labels, size_t n, char *err,
 		multi_close(&m->store);
 	} else
 		for (i = 0; i < n; i++)
-			stores[i]->ops->close(stores[i]);
+			store_close(stores[i]);
 	snprintf(err, errlen, "%s", strerror(ENOMEM));
 	return NULL;
 }

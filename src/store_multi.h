@@ -13,8 +13,9 @@
 #include "store.h"
 
 /*
- * Takes over stores[0..n) (2 <= n <= STORE_MAX), each filling in one
- * pollfd, labelled by labels[i] (the --store value).  Returns the store,
+ * Takes over stores[0..n) (2 <= n <= STORE_MAX), labelled by labels[i]
+ * (the --store value); each fills in its own pollfds, STORE_POLLFDS_MAX
+ * in all.  Returns the store,
  * or NULL with a message in err (the stores are closed then too).
  */
 struct store *store_multi_open(struct store **stores, char **labels,

@@ -404,7 +404,7 @@ open_daemon(const struct store_choice *c, const char *storedir,
 	if (s != NULL && reconnect_ms > 0 &&
 	    store_daemon_reconnect(s, &target, reconnect_ms) == -1) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		s->ops->close(s);
+		store_close(s);
 		s = NULL;
 	}
 	ssh_command_free(&cmd);
@@ -478,7 +478,7 @@ open_one(const struct store_choice *c, const char *storedir,
 	/* Our children's sweeps must never take our session. */
 	if (setenv("KEEP_PATHS_SESSION", store_gcroots_session(s), 1) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		s->ops->close(s);
+		store_close(s);
 		*status = KP_EXIT_OSERR;
 		return NULL;
 	}
@@ -497,7 +497,7 @@ store_open_all(const struct store_choice *c, char *const *labels, size_t n,
 		if ((stores[i] = open_one(&c[i], storedir, o, err, errlen,
 		    status)) == NULL) {
 			while (i-- > 0)
-				stores[i]->ops->close(stores[i]);
+				store_close(stores[i]);
 			return NULL;
 		}
 	if (n == 1)

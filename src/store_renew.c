@@ -82,7 +82,7 @@ drop_abandon(struct store_renew *r, const char *why)
 	snprintf(reason, sizeof(reason), "nothing dropped: a new connection "
 	    "for the roots that stay failed: %s", why);
 	if (r->next != NULL)
-		r->next->ops->close(r->next);
+		store_close(r->next);
 	r->next = NULL;
 	r->refilling = 0;
 	batch_free(&r->refill);
@@ -98,7 +98,7 @@ drop_released(struct store_renew *r)
 	struct batch *b = r->batch;
 	size_t i;
 
-	r->old->ops->close(r->old);
+	store_close(r->old);
 	r->old = NULL;
 	r->batch = NULL;
 	dropped_free(r);
@@ -127,8 +127,7 @@ drop_done(struct store_renew *r)
 	r->cur = r->next;
 	r->next = NULL;
 	/* Without release(), close() is the (blocking) release. */
-	if (r->old->ops->release != NULL &&
-	    r->old->ops->release(r->old) == STORE_BUSY)
+	if (store_release(r->old) == STORE_BUSY)
 		return STORE_BUSY;
 	return drop_released(r);
 }
@@ -138,9 +137,9 @@ static int
 next_status(struct store_renew *r, int status)
 {
 	if (status == STORE_BUSY && !r->refilling &&
-	    r->next->ops->ready(r->next)) {
+	    store_ready(r->next)) {
 		r->refilling = 1;
-		status = r->next->ops->submit(r->next, &r->refill);
+		status = store_submit(r->next, &r->refill);
 	}
 	if (status == STORE_DONE)
 		return drop_done(r);
@@ -154,12 +153,12 @@ renew_pollfd(struct store *s, struct pollfd *pfd)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	r->ncur = r->cur->ops->pollfd(r->cur, pfd);
+	r->ncur = store_pollfd(r->cur, pfd);
 	/* next and old never at once: old is released after next is full. */
 	if (r->next != NULL)
-		r->nnext = r->next->ops->pollfd(r->next, pfd + r->ncur);
+		r->nnext = store_pollfd(r->next, pfd + r->ncur);
 	else if (r->old != NULL)
-		r->nnext = r->old->ops->pollfd(r->old, pfd + r->ncur);
+		r->nnext = store_pollfd(r->old, pfd + r->ncur);
 	else
 		r->nnext = 0;
 	return r->ncur + r->nnext;
@@ -181,7 +180,7 @@ renew_handle(struct store *s, const struct pollfd *pfd)
 	int status;
 
 	if (store_due(r->cur, pfd, r->ncur)) {
-		status = cur_status(r, r->cur->ops->handle(r->cur, pfd));
+		status = cur_status(r, store_handle(r->cur, pfd));
 		/* Only a hold batch ends with cur; a drop ends with next. */
 		if (status == STORE_DONE && r->next == NULL)
 			return hold_done(r);
@@ -189,10 +188,10 @@ renew_handle(struct store *s, const struct pollfd *pfd)
 			return status;
 	}
 	if (r->next != NULL && store_due(r->next, pfd + r->ncur, r->nnext))
-		return next_status(r, r->next->ops->handle(r->next,
+		return next_status(r, store_handle(r->next,
 		    pfd + r->ncur));
 	if (r->old != NULL && store_due(r->old, pfd + r->ncur, r->nnext) &&
-	    r->old->ops->handle(r->old, pfd + r->ncur) != STORE_BUSY)
+	    store_handle(r->old, pfd + r->ncur) != STORE_BUSY)
 		return drop_released(r);
 	return STORE_BUSY;
 }
@@ -203,7 +202,7 @@ renew_ready(struct store *s)
 	struct store_renew *r = (struct store_renew *)s;
 
 	return r->next == NULL && r->old == NULL &&
-	    r->cur->ops->ready(r->cur);
+	    store_ready(r->cur);
 }
 
 static int
@@ -213,7 +212,7 @@ renew_submit(struct store *s, struct batch *b)
 	int status;
 
 	r->batch = b;
-	status = cur_status(r, r->cur->ops->submit(r->cur, b));
+	status = cur_status(r, store_submit(r->cur, b));
 	return status == STORE_DONE ? hold_done(r) : status;
 }
 
@@ -223,11 +222,11 @@ renew_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	if (r->cur->ops->ahead == NULL || r->next != NULL || r->old != NULL ||
+	if (r->next != NULL || r->old != NULL ||
 	    r->batch == NULL || r->batch->n == 0 ||
 	    r->batch->req[0].kind != REQUEST_HOLD)
 		return STORE_BUSY;
-	return cur_status(r, r->cur->ops->ahead(r->cur, q, from, to));
+	return cur_status(r, store_ahead(r->cur, q, from, to));
 }
 
 static int
@@ -296,9 +295,12 @@ static int
 renew_drop(struct store *s, struct batch *b)
 {
 	struct store_renew *r = (struct store_renew *)s;
-	const struct rootset *set = r->cur->ops->rootset(r->cur);
+	const struct rootset *set = store_rootset(r->cur);
 	char err[STORE_ERROR_MAX];
 
+	if (set == NULL)	/* store_renew_open takes only such a store */
+		return store_refuse_drop(s, b, "this store cannot release "
+		    "one root");
 	if (find_dropped(r, set, b) == -1 || (r->ndropped > 0 &&
 	    fill_refill(r, set) == -1)) {
 		dropped_free(r);
@@ -320,7 +322,7 @@ renew_roots(struct store *s)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	return r->cur->ops->roots(r->cur);
+	return store_roots(r->cur);
 }
 
 static void
@@ -329,10 +331,10 @@ renew_close(struct store *s)
 	struct store_renew *r = (struct store_renew *)s;
 
 	if (r->next != NULL)
-		r->next->ops->close(r->next);
+		store_close(r->next);
 	if (r->old != NULL)
-		r->old->ops->close(r->old);
-	r->cur->ops->close(r->cur);
+		store_close(r->old);
+	store_close(r->cur);
 	dropped_free(r);
 	batch_free(&r->refill);
 	free(r->arg);
@@ -359,7 +361,7 @@ store_renew_open(struct store *first, store_reopen_fn reopen, void *arg,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		first->ops->close(first);
+		store_close(first);
 		free(arg);
 		return NULL;
 	}

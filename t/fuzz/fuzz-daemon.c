@@ -59,14 +59,14 @@ next_batch(struct store *s, size_t *sent, int *busy)
 {
 	int status;
 
-	if (*busy || *sent == 2 || !s->ops->ready(s))
+	if (*busy || *sent == 2 || !store_ready(s))
 		return STORE_BUSY;
-	status = s->ops->submit(s, &batches[(*sent)++]);
+	status = store_submit(s, &batches[(*sent)++]);
 	*busy = status == STORE_BUSY;
 	/* The next batch's holds offered ahead of this one's barrier, as
 	 * the loop offers what waits behind a batch in flight. */
-	if (*busy && *sent == 1 && s->ops->ahead != NULL)
-		status = s->ops->ahead(s, &batches[1], 0, batches[1].n);
+	if (*busy && *sent == 1)
+		status = store_ahead(s, &batches[1], 0, batches[1].n);
 	return status == STORE_DONE ? STORE_BUSY : status;
 }
 
@@ -89,9 +89,9 @@ run(struct store *s, int peer, const uint8_t *data, size_t size)
 		drain(peer);
 		if ((status = next_batch(s, &sent, &busy)) != STORE_BUSY)
 			break;
-		s->ops->pollfd(s, &pfd);
+		store_pollfd(s, &pfd);
 		pfd.revents = POLLIN | POLLOUT;
-		status = s->ops->handle(s, &pfd);
+		status = store_handle(s, &pfd);
 		if (status == STORE_DONE) {
 			busy = 0;
 			status = STORE_BUSY;
@@ -121,8 +121,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sizeof(err))) != NULL) {
 		run(s, sv[1], data, size);
 		close(sv[1]);		/* so that close() need not wait */
-		s->ops->roots(s);
-		s->ops->close(s);
+		store_roots(s);
+		store_close(s);
 	} else
 		close(sv[1]);
 	batch_free(&batches[0]);
