@@ -100,37 +100,14 @@ request_add(struct batch *b, const char *storedir, const char *input,
 	return add(b, storedir, input, len, REQUEST_HOLD, 0);
 }
 
-/* Appends a request of kind for path, already checked.  Returns it, or
- * NULL (ENOMEM). */
-static struct request *
-add_checked(struct batch *b, const char *path, enum request_kind kind)
-{
-	struct request *r;
-
-	if ((r = batch_push(b)) == NULL)
-		return NULL;
-	r->kind = kind;
-	return (r->path = strdup(path)) == NULL ? NULL : r;
-}
-
-int
-request_add_kept(struct batch *b, const char *path, int acked)
-{
-	struct request *r;
-
-	if ((r = add_checked(b, path, REQUEST_KEEP)) == NULL)
-		return -1;
-	r->acked = acked;
-	return 0;
-}
-
 int
 request_add_captured(struct batch *b, const char *path)
 {
 	struct request *r;
 
-	if ((r = add_checked(b, path, REQUEST_HOLD)) == NULL)
+	if ((r = batch_push(b)) == NULL || (r->path = strdup(path)) == NULL)
 		return -1;
+	r->kind = REQUEST_HOLD;
 	r->captured = 1;
 	return 0;
 }

@@ -28,9 +28,6 @@
 enum request_kind {
 	REQUEST_HOLD,		/* PATH */
 	REQUEST_DROP,		/* drop PATH */
-	REQUEST_KEEP,		/* a root held on another connection
-				   already (a drop's refill): register it,
-				   no barrier or validity check needed */
 };
 
 enum reply_kind {
@@ -50,7 +47,6 @@ struct request {
 				   from; NULL if only one */
 	/* Bytes, not enums: a batch holds 16,384 of these. */
 	unsigned char	 kind;	/* enum request_kind */
-	unsigned char	 acked;	/* REQUEST_KEEP: answered "ok" before */
 	unsigned char	 captured; /* seen in capture mode's relayed
 				   traffic: its reply goes to the relay,
 				   not to stdout */
@@ -66,12 +62,6 @@ struct batch;
  */
 int	request_add(struct batch *, const char *storedir, const char *input,
 	    size_t len);
-
-/*
- * Appends a REQUEST_KEEP for path, already checked, that was acked "ok"
- * or not.  Returns 0/-1.
- */
-int	request_add_kept(struct batch *, const char *path, int acked);
 
 /*
  * Appends a REQUEST_HOLD for path, a store path already checked, that

@@ -291,6 +291,14 @@ ask(struct rootset *set, root_id id)
 }
 
 int
+rootset_id_cmp(const void *a, const void *b)
+{
+	root_id x = *(const root_id *)a, y = *(const root_id *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
 rootset_begin(struct rootset *set, const struct batch *b)
 {
 	root_id id;
@@ -395,15 +403,9 @@ rootset_reply(struct rootset *set, struct batch *b)
 				return -1;
 			continue;
 		}
-		if (req->kind == REQUEST_KEEP)
-			/* Held elsewhere all along: registered is enough. */
-			req->reply = REPLY_OK;
-		else
-			req->reply = flags & ROOT_VALID ?
-			    REPLY_OK : REPLY_MISSING;
+		req->reply = flags & ROOT_VALID ? REPLY_OK : REPLY_MISSING;
 		rootset_mark(set, id, ROOT_ROOTED |
-		    ((req->kind == REQUEST_KEEP ? req->acked :
-		    req->reply == REPLY_OK) ? ROOT_ACKED : 0));
+		    (req->reply == REPLY_OK ? ROOT_ACKED : 0));
 	}
 	return 0;
 }

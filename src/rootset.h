@@ -70,6 +70,9 @@ root_id	 rootset_find(const struct rootset *, const char *path);
  */
 root_id	 rootset_add(struct rootset *, const char *path);
 
+/* Orders root ids, for qsort and bsearch. */
+int	 rootset_id_cmp(const void *, const void *);
+
 /* Writes the root's path into buf (PATH_MAX bytes) and returns buf. */
 char	*rootset_path(const struct rootset *, root_id, char *buf);
 
@@ -98,8 +101,7 @@ int	 rootset_refuse(struct rootset *, root_id, const char *why);
 
 /*
  * Gives every pending request of the batch its reply: error if its root
- * was refused, ok if the batch found it valid (or it is a REQUEST_KEEP,
- * acked as it was before), missing otherwise; and marks the roots that
+ * was refused, ok if the batch found it valid, missing otherwise; and marks the roots that
  * are the session's.  Returns 0, or -1 with errno ENOMEM.
  */
 int	 rootset_reply(struct rootset *, struct batch *);

@@ -99,6 +99,16 @@ store_rootset(struct store *s)
 	return s->ops->rootset != NULL ? s->ops->rootset(s) : NULL;
 }
 
+int
+store_adopt(struct store *s, const struct rootset *from, const root_id *skip,
+    size_t nskip)
+{
+	if (s->ops->adopt == NULL)
+		return store_fail(s, STORE_SYSTEM, "this store cannot take "
+		    "over another connection's roots");
+	return s->ops->adopt(s, from, skip, nskip);
+}
+
 void
 store_close(struct store *s)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "batch.h"
+#include "rootset.h"
 
 enum store_status {
 	STORE_BUSY,		/* nothing to report yet */
@@ -43,11 +44,10 @@ struct store {
 					   every root is gone */
 };
 
-struct rootset;
-
 /*
  * What a back end implements.  Required: pollfd, handle, ready, submit,
- * roots, close.  Optional (NULL): wakeup, drop, ahead, release, rootset.
+ * roots, close.  Optional (NULL): wakeup, drop, ahead, release, rootset,
+ * adopt.
  * Nobody calls an op directly: the store_* functions below do, and give
  * an absent optional op its stated meaning, so it is never called.
  * Every op that returns an int returns a store_status.
@@ -77,8 +77,6 @@ struct store_ops {
 	 * Starts rooting every request of the batch that has a path; the
 	 * batch must stay put until STORE_DONE.  Returns STORE_BUSY,
 	 * STORE_DONE at once if nothing needs the store, or a failure.
-	 * A batch of REQUEST_KEEP (roots held elsewhere already) needs no
-	 * barrier or validity check: each is "ok" once registered.
 	 * A request answered "error" has nothing rooted for it by this
 	 * submit (a root it held before stays held).
 	 */
@@ -120,6 +118,17 @@ struct store_ops {
 	 * Absent: NULL.
 	 */
 	const struct rootset *(*rootset)(struct store *);
+	/*
+	 * Optional (a daemon connection, for a drop's new connection, once
+	 * ready, with no batch): registers every root of from (another
+	 * connection's set) marked ROOT_ROOTED, but those in skip[0..nskip)
+	 * (sorted ids of from), keeping its ROOT_ROOTED and ROOT_ACKED
+	 * marks.  The other connection holds them all along: no barrier or
+	 * validity check.  STORE_DONE once every one is registered; one
+	 * refused is a failure.  Absent: STORE_SYSTEM, saying so.
+	 */
+	int	(*adopt)(struct store *, const struct rootset *from,
+		    const root_id *skip, size_t nskip);
 	/* Releases every root and frees the store. */
 	void	(*close)(struct store *);
 };
@@ -150,6 +159,8 @@ int	store_ahead(struct store *, const struct batch *q, size_t from,
 int	store_release(struct store *);
 size_t	store_roots(struct store *);
 const struct rootset *store_rootset(struct store *);
+int	store_adopt(struct store *, const struct rootset *from,
+	    const root_id *skip, size_t nskip);
 /* Closes s, if not NULL. */
 void	store_close(struct store *);
 

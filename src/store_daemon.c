@@ -273,6 +273,7 @@ static const struct store_ops daemon_ops = {
 	.ahead = daemon_ahead,
 	.roots = daemon_roots,
 	.rootset = daemon_rootset,
+	.adopt = daemon_adopt,
 	.release = daemon_release,
 	.close = daemon_close,
 };

@@ -75,6 +75,7 @@ struct store_daemon {
 	int		 verbose;
 	char		*lost;		/* store.lost: collected in a gap */
 	struct batch	*batch;		/* in flight, or NULL */
+	int		 adopting;	/* adopt(): registering, no batch */
 	/* What of the batch (roots.asked) is still to be encoded. */
 	int		 feeding;
 	size_t		 feed_root;	/* next AddTempRoot */
@@ -114,6 +115,8 @@ int	daemon_feed(struct store_daemon *);
 int	daemon_submit(struct store *, struct batch *);
 int	daemon_ahead(struct store *, const struct batch *q, size_t from,
 	    size_t to);
+int	daemon_adopt(struct store *, const struct rootset *from,
+	    const root_id *skip, size_t nskip);
 
 /* store_daemon_hello.c: each returns a wp_result. */
 

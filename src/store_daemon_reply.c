@@ -282,6 +282,21 @@ parse_one(struct store_daemon *d, struct wp_reader *r, int *status)
 }
 
 /* Ends the recheck or the batch in flight once all of it is answered. */
+/* Every root adopt() took over is registered, or one was refused. */
+static int
+adopted(struct store_daemon *d)
+{
+	char path[PATH_MAX];
+	const struct root_refusal *r = d->roots.refused;
+
+	d->adopting = 0;
+	if (d->roots.nrefused > 0)
+		return store_fail(&d->store, STORE_PROTOCOL, "%s: the daemon "
+		    "refused %s: %s", d->name,
+		    rootset_path(&d->roots, r->id, path), r->why);
+	return STORE_DONE;
+}
+
 int
 daemon_batch_over(struct store_daemon *d)
 {
@@ -289,6 +304,8 @@ daemon_batch_over(struct store_daemon *d)
 		return daemon_finish_reconnect(d);
 	if (d->batch != NULL && !d->reconnecting && daemon_batch_sent(d))
 		return daemon_finish_batch(d);
+	if (d->adopting && !d->reconnecting && daemon_batch_sent(d))
+		return adopted(d);
 	return STORE_BUSY;
 }
 

@@ -247,24 +247,50 @@ daemon_feed_start(struct store_daemon *d, enum expect_kind kind)
 	return daemon_feed(d);
 }
 
-/* The batch holds roots that another connection holds already. */
-static int
-batch_kept(const struct batch *b)
-{
-	return b->n > 0 && b->req[0].kind == REQUEST_KEEP;
-}
-
 int
 daemon_submit(struct store *s, struct batch *b)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
+
 	if (rootset_begin(&d->roots, b) == -1 ||
-	    daemon_feed_start(d, batch_kept(b) ? EXPECT_ADD_ROOT :
-	    EXPECT_QUERY_VALID) == -1)
+	    daemon_feed_start(d, EXPECT_QUERY_VALID) == -1)
 		return store_oom(&d->store);
 	d->batch = b;
 	/* Nothing queued (every root held already): done now. */
 	return daemon_batch_sent(d) ? daemon_finish_batch(d) : STORE_BUSY;
+}
+
+/*
+ * The roots that stay at a drop, from the old connection's set: copied
+ * into this one's, marked as they were, and registered as a reconnect
+ * registers them (every root of the set, in order), with no barrier or
+ * check: the old connection holds them meanwhile.
+ */
+int
+daemon_adopt(struct store *s, const struct rootset *from, const root_id *skip,
+    size_t nskip)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+	char path[PATH_MAX];
+	unsigned flags;
+	root_id id, mine;
+
+	for (id = rootset_next(from, ROOT_NONE); id != ROOT_NONE;
+	    id = rootset_next(from, id)) {
+		flags = rootset_flags(from, id);
+		if (!(flags & ROOT_ROOTED) || bsearch(&id, skip, nskip,
+		    sizeof(id), rootset_id_cmp) != NULL)
+			continue;
+		if ((mine = rootset_add(&d->roots,
+		    rootset_path(from, id, path))) == ROOT_NONE)
+			return store_oom(&d->store);
+		rootset_mark(&d->roots, mine, flags & (ROOT_ROOTED | ROOT_ACKED));
+	}
+	if (rootset_begin_all(&d->roots) == -1 ||
+	    daemon_feed_start(d, EXPECT_ADD_ROOT) == -1)
+		return store_oom(&d->store);
+	d->adopting = 1;
+	return daemon_batch_over(d);
 }
 
 /* Adds the root to those to send ahead of the barrier.  Returns 0/-1. */

@@ -5,8 +5,8 @@
  * those marked ROOT_ROOTED by the replies of every batch ("ok" and
  * "missing" are rooted).  A drop batch:
  *	finds the roots it names (a path not held is an error reply);
- *	opens the next connection, and once it is ready submits every other
- *	root to it as REQUEST_KEEP: registered, with no barrier, since the
+ *	opens the next connection, and once it is ready has it adopt every
+ *	other root (store_ops.adopt): registered, with no barrier, since the
  *	old connection holds them meanwhile: a collection running now read
  *	them from its file, and any later one reads them from the new one;
  *	releases the old connection, whose worker hangs up as it exits and
@@ -18,7 +18,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +36,7 @@ struct store_renew {
 	struct batch	*batch;		/* in flight, or NULL */
 	root_id		*dropped;	/* in cur's set, sorted */
 	size_t		 ndropped;
-	struct batch	 refill;	/* the roots that stay, for next */
-	int		 refilling;	/* refill is with next */
+	int		 adopting;	/* next is taking the roots that stay */
 	size_t		 ncur, nnext;	/* the pollfds each filled in */
 };
 
@@ -71,7 +69,7 @@ dropped_free(struct store_renew *r)
 
 /*
  * The drop failed before anything was released: error replies.  why may
- * lie in next or in the refill, so it is copied before they are freed.
+ * lie in next, so it is copied before next is freed.
  */
 static int
 drop_abandon(struct store_renew *r, const char *why)
@@ -84,8 +82,7 @@ drop_abandon(struct store_renew *r, const char *why)
 	if (r->next != NULL)
 		store_close(r->next);
 	r->next = NULL;
-	r->refilling = 0;
-	batch_free(&r->refill);
+	r->adopting = 0;
 	dropped_free(r);
 	r->batch = NULL;
 	return store_refuse_drop(&r->store, b, reason);
@@ -116,13 +113,7 @@ drop_released(struct store_renew *r)
 static int
 drop_done(struct store_renew *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->refill.n; i++)
-		if (r->refill.req[i].reply == REPLY_ERROR)
-			return drop_abandon(r, r->refill.req[i].why);
-	batch_free(&r->refill);
-	r->refilling = 0;
+	r->adopting = 0;
 	r->old = r->cur;
 	r->cur = r->next;
 	r->next = NULL;
@@ -136,10 +127,10 @@ drop_done(struct store_renew *r)
 static int
 next_status(struct store_renew *r, int status)
 {
-	if (status == STORE_BUSY && !r->refilling &&
-	    store_ready(r->next)) {
-		r->refilling = 1;
-		status = store_submit(r->next, &r->refill);
+	if (status == STORE_BUSY && !r->adopting && store_ready(r->next)) {
+		r->adopting = 1;
+		status = store_adopt(r->next, store_rootset(r->cur),
+		    r->dropped, r->ndropped);
 	}
 	if (status == STORE_DONE)
 		return drop_done(r);
@@ -229,14 +220,6 @@ renew_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
 	return cur_status(r, store_ahead(r->cur, q, from, to));
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	root_id x = *(const root_id *)a, y = *(const root_id *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Finds the roots b drops in cur's set, sorted and each once, in
  * r->dropped; a path not held gets its error reply.  Returns 0/-1.
@@ -263,31 +246,10 @@ find_dropped(struct store_renew *r, const struct rootset *set,
 		}
 		r->dropped[n++] = id;
 	}
-	qsort(r->dropped, n, sizeof(*r->dropped), id_cmp);
+	qsort(r->dropped, n, sizeof(*r->dropped), rootset_id_cmp);
 	for (i = r->ndropped = 0; i < n; i++)
 		if (i == 0 || r->dropped[i] != r->dropped[i - 1])
 			r->dropped[r->ndropped++] = r->dropped[i];
-	return 0;
-}
-
-/* The roots that stay, each as a REQUEST_KEEP in r->refill.  Returns 0/-1. */
-static int
-fill_refill(struct store_renew *r, const struct rootset *set)
-{
-	char path[PATH_MAX];
-	unsigned flags;
-	root_id id;
-
-	for (id = rootset_next(set, ROOT_NONE); id != ROOT_NONE;
-	    id = rootset_next(set, id)) {
-		flags = rootset_flags(set, id);
-		if (!(flags & ROOT_ROOTED) || bsearch(&id, r->dropped,
-		    r->ndropped, sizeof(id), id_cmp) != NULL)
-			continue;
-		if (request_add_kept(&r->refill, rootset_path(set, id, path),
-		    (flags & ROOT_ACKED) != 0) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -301,10 +263,8 @@ renew_drop(struct store *s, struct batch *b)
 	if (set == NULL)	/* store_renew_open takes only such a store */
 		return store_refuse_drop(s, b, "this store cannot release "
 		    "one root");
-	if (find_dropped(r, set, b) == -1 || (r->ndropped > 0 &&
-	    fill_refill(r, set) == -1)) {
+	if (find_dropped(r, set, b) == -1) {
 		dropped_free(r);
-		batch_free(&r->refill);
 		return store_oom(&r->store);
 	}
 	if (r->ndropped == 0) {
@@ -336,7 +296,6 @@ renew_close(struct store *s)
 		store_close(r->old);
 	store_close(r->cur);
 	dropped_free(r);
-	batch_free(&r->refill);
 	free(r->arg);
 	free(r);
 }
