@@ -7,7 +7,12 @@
  *	ok STOREPATH		rooted, and valid
  *	missing STOREPATH	rooted, but not valid (yet, or any more)
  *	dropped STOREPATH	released: the session no longer holds it
- *	error INPUT: REASON	nothing rooted (or released) for this line
+ *	error INPUT: REASON	nothing rooted (or released) for this line, on
+ *				every back end; one exception: a REASON
+ *				that begins "held until the session ends"
+ *				(the local back end could not look up its
+ *				validity after recording the root, which
+ *				its file cannot take back)
  * and with several stores, each line names its store:
  *	ok STOREPATH STORE, missing STOREPATH STORE, dropped STOREPATH STORE,
  *	error INPUT: STORE: REASON

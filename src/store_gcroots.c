@@ -3,7 +3,9 @@
  * inner back end's temporary root, barrier and validity check.  The link
  * is made first: when the inner back end acks, both roots are in place.
  * A drop goes the other way: the link goes once the inner back end has
- * dropped the temporary root, so a refused drop keeps both.
+ * dropped the temporary root, so a refused drop keeps both.  A link this
+ * batch made for a path the inner back end then refused goes too:
+ * "error" roots nothing.
  */
 #include "config.h"
 
@@ -26,6 +28,10 @@ struct store_gcroots {
 	size_t		 nlinks;
 	int		 inner_failed;	/* keep the session for the sweeper */
 	struct batch	*dropping;	/* a drop batch with inner, or NULL */
+	struct batch	*holding;	/* a hold batch with inner, or NULL */
+	size_t		*made;		/* holding's requests whose link it
+					   made, by index */
+	size_t		 nmade, madecap;
 };
 
 static int
@@ -82,13 +88,46 @@ unlink_dropped(struct store_gcroots *g)
 	return STORE_DONE;
 }
 
-/* What the inner store said; a drop it finished unlinks. */
+/*
+ * The inner store refused some paths of the hold batch: the links the
+ * batch made for them go (one made before is a root the session holds).
+ */
+static int
+unlink_refused(struct store_gcroots *g)
+{
+	struct batch *b = g->holding;
+	char why[STORE_ERROR_MAX * 2];
+	struct request *r;
+	size_t i;
+
+	g->holding = NULL;
+	for (i = 0; i < g->nmade; i++) {
+		r = &b->req[g->made[i]];
+		if (r->reply != REPLY_ERROR)
+			continue;
+		if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0)
+			g->nlinks--;
+		else if (errno != ENOENT) {
+			snprintf(why, sizeof(why), "%s; and its link in %s "
+			    "stays until the session ends: %s", r->why,
+			    g->path, strerror(errno));
+			if (request_set_error(r, why) == -1)
+				return store_oom(&g->store);
+		}
+	}
+	g->nmade = 0;
+	return STORE_DONE;
+}
+
+/* What the inner store said; a batch it finished may unlink. */
 static int
 inner_done(struct store_gcroots *g, int status)
 {
 	status = inner_status(g, status);
 	if (status == STORE_DONE && g->dropping != NULL)
 		return unlink_dropped(g);
+	if (status == STORE_DONE && g->holding != NULL)
+		return unlink_refused(g);
 	return status;
 }
 
@@ -108,16 +147,38 @@ gcroots_ready(struct store *s)
 	return store_ready(g->inner);
 }
 
-/* Links PATH as its base name; one already there is the same root. */
+/* Notes that the batch's request i made its link.  Returns 0/-1. */
 static int
-link_root(struct store_gcroots *g, struct request *r)
+made_push(struct store_gcroots *g, size_t i)
 {
+	size_t *grown, cap;
+
+	if (g->nmade == g->madecap) {
+		cap = g->madecap ? g->madecap * 2 : 64;
+		if ((grown = reallocarray(g->made, cap, sizeof(*grown))) ==
+		    NULL)
+			return -1;
+		g->made = grown;
+		g->madecap = cap;
+	}
+	g->made[g->nmade++] = i;
+	return 0;
+}
+
+/*
+ * Links the path of b's request i as its base name; one already there is
+ * the same root.  Returns 0/-1 (ENOMEM).
+ */
+static int
+link_root(struct store_gcroots *g, struct batch *b, size_t i)
+{
+	struct request *r = &b->req[i];
 	const char *base = strrchr(r->path, '/') + 1;
 	char why[STORE_ERROR_MAX];
 
 	if (symlinkat(r->path, g->session.fd, base) == 0) {
 		g->nlinks++;
-		return 0;
+		return made_push(g, i);
 	}
 	if (errno == EEXIST)
 		return 0;
@@ -132,11 +193,13 @@ gcroots_submit(struct store *s, struct batch *b)
 	struct store_gcroots *g = (struct store_gcroots *)s;
 	size_t i;
 
+	g->nmade = 0;
+	g->holding = b;
 	for (i = 0; i < b->n; i++)
 		if (b->req[i].reply == REPLY_PENDING &&
-		    link_root(g, &b->req[i]) == -1)
+		    link_root(g, b, i) == -1)
 			return store_oom(s);
-	return inner_status(g, store_submit(g->inner, b));
+	return inner_done(g, store_submit(g->inner, b));
 }
 
 /* The link goes once the inner store has let go of the temporary root. */
@@ -172,6 +235,7 @@ gcroots_close(struct store *s)
 	else if (g->session.fd != -1 && session_remove(&g->session) == -1)
 		warn("%s: cannot remove", g->path);
 	session_close(&g->session);
+	free(g->made);
 	free(g->path);
 	free(g);
 }

@@ -213,6 +213,23 @@ finish_batch(struct store_local *l)
 	return STORE_DONE;
 }
 
+/* The reason of an error reply for a root held but not checked. */
+static const char *
+held_unchecked(char *msg, size_t size)
+{
+	static const char head[] = "held until the session ends, but its "
+	    "validity could not be looked up: ";
+	size_t len = strlen(msg), skip = sizeof(head) - 1;
+
+	/* The message moves right, cut to fit. */
+	if (skip + len >= size)
+		len = size - skip - 1;
+	memmove(msg + skip, msg, len);
+	msg[skip + len] = '\0';
+	memcpy(msg, head, skip);
+	return msg;
+}
+
 /*
  * Looks up validity, CHECK_CHUNK paths per turn of the loop, in one read
  * transaction.
@@ -241,8 +258,12 @@ check_some(struct store_local *l)
 			wake_in(l, DB_BUSY_RETRY_MS);
 			return STORE_BUSY;
 		default:
-			/* Rooted, but we cannot tell: not "ok". */
-			if (rootset_refuse(&l->roots, id, msg) == -1) {
+			/*
+			 * Rooted (a record cannot leave the file), but we
+			 * cannot tell: not "ok", and the reason says held.
+			 */
+			if (rootset_refuse(&l->roots, id, held_unchecked(msg,
+			    sizeof(msg))) == -1) {
 				nixdb_read_end(l->db);
 				return store_oom(&l->store);
 			}

@@ -266,6 +266,34 @@ first_reply() {
 
 # A barrier covers every root sent before it: a batch whose roots are all
 # held already, each sent before the last barrier, needs none.
+@test "gcroots over a daemon that refuses a path (e3): its link goes with the error, the next ok makes it again" {
+	fixtures nix-2.24.15
+	e3="$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	{
+		handshake nix-2.24.15 v1.38
+		one_path_batch nix-2.24.15 v1.38 "$V1" "$e3"
+		one_path_batch nix-2.24.15 v1.38 "$V1"
+	} >"$BATS_TEST_TMPDIR/script"
+	replay_start "$BATS_TEST_TMPDIR/script"
+	local sessions="$BATS_TEST_TMPDIR/sessions"
+	mkdir "$sessions"
+	NIX_STORE_DIR=$SD NIX_REMOTE="unix://$REPLAY_SOCKET" \
+	    kp_start --store "gcroots?dir=$sessions" "$V1"
+	kp_reply
+	assert_equal "$reply" "error $V1: you are not allowed to ignore liveness"
+	# "error": nothing rooted for the line, the link neither.
+	run find "$sessions" -type l
+	assert_output ""
+	kp_send "$V1"
+	kp_reply
+	assert_equal "$reply" "ok $V1"
+	run find "$sessions" -type l
+	assert_output --regexp "^$sessions/keep-paths-[0-9]+-[0-9a-f]{8}/${V1##*/}\$"
+	kp_stop
+	assert_equal "$kp_status" 0
+	replay_finish
+}
+
 @test "a path asked again is only checked: no AddTempRoot, no barrier; a new one gets both" {
 	fixtures nix-2.24.15
 	{
