@@ -47,16 +47,74 @@ batch_move(struct batch *to, struct batch *from, size_t max)
 	return 0;
 }
 
+int
+batch_add(struct batch *b, const char *storedir, const char *input,
+    size_t len)
+{
+	struct request *r;
+
+	return (r = batch_push(b)) == NULL ? -1 :
+	    request_parse(r, storedir, input, len);
+}
+
+int
+batch_add_captured(struct batch *b, const char *path)
+{
+	struct request *r;
+
+	return (r = batch_push(b)) == NULL ? -1 : request_captured(r, path);
+}
+
+/* Appends the request of one line.  Returns 0/-1. */
+static int
+add_line(struct batch *b, const char *storedir, const char *line, size_t len)
+{
+	struct request *r;
+
+	return (r = batch_push(b)) == NULL ? -1 :
+	    request_parse_line(r, storedir, line, len);
+}
+
+int
+batch_take_lines(struct batch *b, const char *storedir, struct buf *in,
+    int *skipping, size_t max)
+{
+	const char *head, *nl;
+	size_t used, len;
+
+	while (b->n < max && (used = buf_used(in)) > 0) {
+		head = (const char *)buf_head(in);
+		nl = memchr(head, '\n', used);
+		if (nl == NULL) {
+			if (used <= REQUEST_LINE_MAX || *skipping) {
+				if (*skipping)
+					buf_consume(in, used);
+				return 0;
+			}
+			/* Too long: answer it now, drop the rest of it later. */
+			if (add_line(b, storedir, head, used) == -1)
+				return -1;
+			buf_consume(in, used);
+			*skipping = 1;
+			return 0;
+		}
+		len = (size_t)(nl - head);
+		if (*skipping)
+			*skipping = 0;
+		else if (add_line(b, storedir, head, len) == -1)
+			return -1;
+		buf_consume(in, len + 1);
+	}
+	return 0;
+}
+
 void
 batch_clear(struct batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++) {
-		free(b->req[i].input);
-		free(b->req[i].path);
-		free(b->req[i].why);
-	}
+	for (i = 0; i < b->n; i++)
+		request_free(&b->req[i]);
 	b->n = 0;
 }
 

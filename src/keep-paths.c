@@ -479,7 +479,7 @@ main(int argc, char **argv)
 		    "'\"' or '\\' would break reply lines and JSON", shown);
 	}
 	for (i = 0; i < o.npaths; i++)
-		if (request_add(&initial, storedir, o.paths[i],
+		if (batch_add(&initial, storedir, o.paths[i],
 		    strlen(o.paths[i])) == -1)
 			err(KP_EXIT_OSERR, NULL);
 	store = open_stores(&o, choices, storedir, &s);

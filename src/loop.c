@@ -2,7 +2,7 @@
  * loop: the lifetime of a keep-paths session.
  *
  * A request line travels: read() from the parent into l->in (loop_io.c),
- * split into requests (request_take_lines) onto l->queued while it has
+ * split into requests (batch_take_lines) onto l->queued while it has
  * room, moved as one batch to l->inflight and submitted to the store
  * (loop_store.c); when the store says STORE_DONE every request has its
  * reply, formatted in order into l->out, and written to stdout when poll()

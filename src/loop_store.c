@@ -179,7 +179,7 @@ batch_done(struct loop *l)
 int
 loop_store_take(struct loop *l)
 {
-	return request_take_lines(&l->queued, l->cfg->storedir, &l->in,
+	return batch_take_lines(&l->queued, l->cfg->storedir, &l->in,
 	    &l->skipping, QUEUE_MAX);
 }
 

@@ -40,7 +40,7 @@ seen_find(struct relay *r, const char *path)
 static int
 seen_submit(struct relay *r, struct seen *s, struct batch *queued)
 {
-	if (request_add_captured(queued, s->path) == -1)
+	if (batch_add_captured(queued, s->path) == -1)
 		return -1;
 	s->seq = ++r->submitted;
 	s->reply = REPLY_PENDING;

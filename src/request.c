@@ -8,7 +8,6 @@
 #include <string.h>
 #include <vis.h>
 
-#include "batch.h"
 #include "request.h"
 #include "storepath.h"
 
@@ -50,21 +49,18 @@ plain(const char *s, size_t len)
 }
 
 /*
- * Appends a request of kind for the path in input[skip..len); error
+ * Makes r a request of kind for the path in input[skip..len); error
  * replies echo all of input.
  */
 static int
-add(struct batch *b, const char *storedir, const char *input, size_t len,
+parse(struct request *r, const char *storedir, const char *input, size_t len,
     enum request_kind kind, size_t skip)
 {
 	char why[STOREPATH_WHY_MAX], *path;
 	char echoed[REQUEST_LINE_MAX * 4 + sizeof("...")];
-	struct request *r;
 	int rc;
 	size_t echo = len > REQUEST_LINE_MAX ? ECHO_MAX : len;
 
-	if ((r = batch_push(b)) == NULL)
-		return -1;
 	r->kind = kind;
 	if (echo == len && plain(input, len)) {
 		/* strvisx would copy it unchanged, byte by byte, slowly. */
@@ -94,18 +90,16 @@ add(struct batch *b, const char *storedir, const char *input, size_t len,
 }
 
 int
-request_add(struct batch *b, const char *storedir, const char *input,
+request_parse(struct request *r, const char *storedir, const char *input,
     size_t len)
 {
-	return add(b, storedir, input, len, REQUEST_HOLD, 0);
+	return parse(r, storedir, input, len, REQUEST_HOLD, 0);
 }
 
 int
-request_add_captured(struct batch *b, const char *path)
+request_captured(struct request *r, const char *path)
 {
-	struct request *r;
-
-	if ((r = batch_push(b)) == NULL || (r->path = strdup(path)) == NULL)
+	if ((r->path = strdup(path)) == NULL)
 		return -1;
 	r->kind = REQUEST_HOLD;
 	r->captured = 1;
@@ -126,46 +120,22 @@ drop_prefix(const char *line, size_t len)
 }
 
 int
-request_add_line(struct batch *b, const char *storedir, const char *line,
+request_parse_line(struct request *r, const char *storedir, const char *line,
     size_t len)
 {
 	size_t skip = drop_prefix(line, len);
 
-	return add(b, storedir, line, len, skip > 0 ? REQUEST_DROP :
+	return parse(r, storedir, line, len, skip > 0 ? REQUEST_DROP :
 	    REQUEST_HOLD, skip);
 }
 
-int
-request_take_lines(struct batch *b, const char *storedir, struct buf *in,
-    int *skipping, size_t max)
+void
+request_free(struct request *r)
 {
-	const char *head, *nl;
-	size_t used, len;
-
-	while (b->n < max && (used = buf_used(in)) > 0) {
-		head = (const char *)buf_head(in);
-		nl = memchr(head, '\n', used);
-		if (nl == NULL) {
-			if (used <= REQUEST_LINE_MAX || *skipping) {
-				if (*skipping)
-					buf_consume(in, used);
-				return 0;
-			}
-			/* Too long: answer it now, drop the rest of it later. */
-			if (request_add_line(b, storedir, head, used) == -1)
-				return -1;
-			buf_consume(in, used);
-			*skipping = 1;
-			return 0;
-		}
-		len = (size_t)(nl - head);
-		if (*skipping)
-			*skipping = 0;
-		else if (request_add_line(b, storedir, head, len) == -1)
-			return -1;
-		buf_consume(in, len + 1);
-	}
-	return 0;
+	free(r->input);
+	free(r->path);
+	free(r->why);
+	r->input = r->path = r->why = NULL;
 }
 
 size_t

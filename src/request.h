@@ -58,37 +58,27 @@ struct request {
 	unsigned char	 reply;	/* enum reply_kind */
 };
 
-struct batch;
+/*
+ * Makes r, zeroed, the request for input (len bytes, may hold NULs), a
+ * hold, resolved against storedir; a refused input makes a request that
+ * already has its error reply.  Returns 0, or -1 with errno ENOMEM.
+ */
+int	request_parse(struct request *r, const char *storedir,
+	    const char *input, size_t len);
 
 /*
- * Appends a request for input (len bytes, may hold NULs), resolved against
- * storedir; a refused input becomes a request that already has its error
- * reply.  Returns 0, or -1 with errno ENOMEM.
+ * The same for a request line: a hold, or with REQUEST_DROP_PREFIX a
+ * drop.
  */
-int	request_add(struct batch *, const char *storedir, const char *input,
-	    size_t len);
+int	request_parse_line(struct request *r, const char *storedir,
+	    const char *line, size_t len);
 
-/*
- * Appends a REQUEST_HOLD for path, a store path already checked, that
- * capture mode saw.  Returns 0/-1.
- */
-int	request_add_captured(struct batch *, const char *path);
+/* Makes r a hold for path, a store path already checked, that capture
+ * mode saw.  Returns 0/-1. */
+int	request_captured(struct request *r, const char *path);
 
-/*
- * Appends the request a line asks for: a hold, or with REQUEST_DROP_PREFIX
- * a drop.  Returns 0, or -1 with errno ENOMEM.
- */
-int	request_add_line(struct batch *, const char *storedir, const char *line,
-	    size_t len);
-
-/*
- * Moves the complete lines of in into the batch, consuming them, until
- * the batch holds max requests; the rest stay in in.  *skipping carries
- * over a line that was too long and is being discarded.  Returns 0 or -1
- * (ENOMEM).
- */
-int	request_take_lines(struct batch *, const char *storedir, struct buf *in,
-	    int *skipping, size_t max);
+/* Frees r's strings. */
+void	request_free(struct request *);
 
 /* The request lines in in, complete and not yet taken. */
 size_t	request_count_lines(const struct buf *in, int skipping);

@@ -37,10 +37,10 @@ static int
 make_batches(void)
 {
 	memset(batches, 0, sizeof(batches));
-	return request_add(&batches[0], STOREDIR, P1, strlen(P1)) == -1 ||
-	    request_add(&batches[0], STOREDIR, P2, strlen(P2)) == -1 ||
-	    request_add(&batches[1], STOREDIR, P2, strlen(P2)) == -1 ||
-	    request_add(&batches[1], STOREDIR, P3, strlen(P3)) == -1 ? -1 : 0;
+	return batch_add(&batches[0], STOREDIR, P1, strlen(P1)) == -1 ||
+	    batch_add(&batches[0], STOREDIR, P2, strlen(P2)) == -1 ||
+	    batch_add(&batches[1], STOREDIR, P2, strlen(P2)) == -1 ||
+	    batch_add(&batches[1], STOREDIR, P3, strlen(P3)) == -1 ? -1 : 0;
 }
 
 /* Reads and drops what keep-paths sent, so that it never blocks. */

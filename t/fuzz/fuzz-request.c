@@ -83,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (off = size > 0 ? 1 : 0; off < size; off += piece) {
 		if (buf_append(&in, data + off,
 		    size - off < piece ? size - off : piece) == -1 ||
-		    request_take_lines(&b, STOREDIR, &in, &skipping, SIZE_MAX) == -1)
+		    batch_take_lines(&b, STOREDIR, &in, &skipping, SIZE_MAX) == -1)
 			goto out;
 	}
 	/*

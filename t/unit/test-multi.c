@@ -204,7 +204,7 @@ interleaved(void)
 	push(&b, P1);
 	push(&b, P2);
 	r = batch_push(&b);
-	r->input = strdup("");		/* as request_add_line refuses it */
+	r->input = strdup("");		/* as request_parse_line refuses it */
 	CHECK(request_set_error(r, "empty request") == 0);
 	CHECK(run(m, &b) == STORE_DONE);
 	CHECK(b.n == 9);

@@ -41,7 +41,7 @@ take(struct batch *b, struct buf *in, const char *text, int *skipping,
     size_t max)
 {
 	CHECK(buf_append(in, text, strlen(text)) == 0);
-	CHECK(request_take_lines(b, SD, in, skipping, max) == 0);
+	CHECK(batch_take_lines(b, SD, in, skipping, max) == 0);
 }
 
 static void
@@ -81,7 +81,7 @@ refusals(void)
 
 	take(&b, &in, "\n/tmp/tab\there\n" SD "/" HASH "\n", &skipping, 100);
 	CHECK(buf_append(&in, line, sizeof(line) - 1) == 0);
-	CHECK(request_take_lines(&b, SD, &in, &skipping, 100) == 0);
+	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
 	CHECK(b.n == 4);
 	CHECK_STR(replies(&b, 0),
 	    "error : empty request\n"
