@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -299,30 +300,6 @@ check_capture_options(const struct options *o)
 }
 
 /*
- * Where capture mode's clients go: the daemon's socket; for a local store,
- * a "nix-daemon --stdio" of their own on that store.  Exits for a store
- * that cannot be captured.
- */
-static void
-capture_upstream(const struct store_choice *c, struct transport_target *t)
-{
-	char daemon[] = "nix-daemon", stdio[] = "--stdio";
-	char option[] = "--option", store[] = "store";
-	char *argv[] = { daemon, stdio, option, store, NULL, NULL };
-
-	if (c->kind == STORE_KIND_SSH)
-		errx(KP_EXIT_USAGE, "--capture: %s: ssh-ng stores are not "
-		    "captured (a command's Nix reaches them by itself)",
-		    c->where);
-	/* The URI chosen from: "auto" and "gcroots" resolved. */
-	if (c->kind == STORE_KIND_LOCAL)
-		argv[4] = (char *)c->uri;
-	if (transport_target_set(t, c->kind == STORE_KIND_DAEMON ? c->where :
-	    NULL, argv) == -1)
-		err(KP_EXIT_OSERR, NULL);
-}
-
-/*
  * Opens capture mode's socket, and says how the command finds it: in
  * env (two NAME=VALUE strings, for the command only) and greeting.
  * Exits on failure, having closed the store.
@@ -336,7 +313,11 @@ open_relay(const struct options *o, const struct store_choice *c,
 	struct relay *relay;
 	char msg[1024];
 
-	capture_upstream(c, &up);
+	if (store_choice_upstream(c, &up, msg, sizeof(msg)) == -1) {
+		store_close(store);
+		errx(errno == ENOMEM ? KP_EXIT_OSERR : KP_EXIT_USAGE,
+		    "--capture: %s", msg);
+	}
 	relay = relay_open(storedir, &up, o->verbose, (size_t)capture_max,
 	    msg, sizeof(msg));
 	transport_target_free(&up);

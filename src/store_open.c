@@ -507,3 +507,29 @@ store_open_all(const struct store_choice *c, char *const *labels, size_t n,
 		*status = KP_EXIT_OSERR;
 	return s;
 }
+
+int
+store_choice_upstream(const struct store_choice *c, struct transport_target *t,
+    char *err, size_t errlen)
+{
+	char daemon[] = "nix-daemon", stdio[] = "--stdio";
+	char option[] = "--option", store[] = "store";
+	char *argv[] = { daemon, stdio, option, store, NULL, NULL };
+
+	memset(t, 0, sizeof(*t));
+	if (c->kind == STORE_KIND_SSH) {
+		snprintf(err, errlen, "%s: ssh-ng stores are not captured (a "
+		    "command's Nix reaches them by itself)", c->where);
+		errno = EINVAL;
+		return -1;
+	}
+	/* The URI chosen from: "auto" and "gcroots" resolved. */
+	if (c->kind == STORE_KIND_LOCAL)
+		argv[4] = (char *)c->uri;
+	if (transport_target_set(t, c->kind == STORE_KIND_DAEMON ? c->where :
+	    NULL, argv) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

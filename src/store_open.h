@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "store.h"
+#include "transport.h"
 
 enum store_kind {
 	STORE_KIND_DAEMON,	/* a nix-daemon over its unix socket */
@@ -66,6 +67,15 @@ struct store_open_opts {
 struct store *store_open_all(const struct store_choice *, char *const *labels,
 	    size_t n, const char *storedir, const struct store_open_opts *,
 	    char *err, size_t errlen, int *status);
+
+/*
+ * Where capture mode's clients go for the chosen store: the daemon's
+ * socket; for a local store, a "nix-daemon --stdio" of their own on that
+ * store.  Returns 0, or -1 with a message in err (errno ENOMEM, or EINVAL:
+ * an ssh-ng store, which a command's Nix reaches by itself).
+ */
+int	store_choice_upstream(const struct store_choice *,
+	    struct transport_target *, char *err, size_t errlen);
 
 /* The store directory from the environment, as Nix reads it.  New string. */
 char	*store_dir_from_env(void);
