@@ -6,7 +6,9 @@
 # AddTempRoot, the collector barrier and QueryValidPaths), for protocols
 # 1.34 (Nix 2.8) and 1.38, with log lines, activities and refusals mixed
 # in.  The first byte of each input is the size of the pieces it arrives
-# in (fuzz-daemon, fuzz-request).
+# in (fuzz-daemon, fuzz-request).  For fuzz-daemon three more follow: the
+# mode (1: --reconnect, 2: drops) and where the second connection's bytes
+# begin (16 bits, little-endian; 0xffff: none).
 #
 #   make-seeds.pl DIR
 use strict;
@@ -81,15 +83,39 @@ my %seeds = (
 	    error(38, "AddTempRoots: not allowed") . $LAST . strs($P3),
 	"v38-old-version" => u64(0x6478696f) . u64(0x115),
 );
+# [mode, bytes of the first connection, bytes of the later ones]
+my %two = (
+	# The daemon goes with the second batch unanswered: a new connection
+	# takes every root again (barrier, one check of all), then the second
+	# batch is only checked.
+	"v38-reconnect" => [1, hello(38) . $LAST . u64(1) . $LAST . u64(1) .
+	    barrier() . $LAST . strs($P1),
+	    hello(38) . ($LAST . u64(1)) x 3 . barrier() . $LAST .
+	    strs($P1, $P2, $P3) . $LAST . strs($P2, $P3)],
+	# Both batches held, then "drop P1": a new connection adopts P2 and
+	# P3 (one AddTempRoot each, no barrier), and the old one goes.
+	"v38-drop" => [2, hello(38) . $LAST . u64(1) . $LAST . u64(1) .
+	    barrier() . $LAST . strs($P1, $P2) . $LAST . u64(1) . barrier() .
+	    $LAST . strs($P2, $P3),
+	    hello(38) . ($LAST . u64(1)) x 2],
+	"v34-drop-reconnect" => [3, session(34), hello(34) . ($LAST . u64(1)) x 2],
+);
 for my $name (sort keys %seeds) {
 	# Small pieces: a daemon only answers what was asked, and keep-paths
 	# asks for the next batch only between pieces.
 	for my $piece (1, 8) {
 		open my $f, ">", "$dir/$name-$piece" or die "$dir/$name: $!\n";
 		binmode $f;
-		print $f chr($piece - 1), $seeds{$name};
+		print $f chr($piece - 1), chr(0), "\xff\xff", $seeds{$name};
 		close $f;
 	}
+}
+for my $name (sort keys %two) {
+	my ($mode, $first, $later) = @{$two{$name}};
+	open my $f, ">", "$dir/$name-8" or die "$dir/$name: $!\n";
+	binmode $f;
+	print $f chr(7), chr($mode), pack("v", length $first), $first, $later;
+	close $f;
 }
 
 sub write_seed {
