@@ -152,6 +152,7 @@ run(struct store *s, struct batch *b)
 	if ((status = store_submit(s, b)) != STORE_BUSY)
 		return status;
 	for (turns = 0; turns < 10; turns++) {
+		memset(pfd, 0, sizeof(pfd));	/* revents: as poll() left them */
 		store_pollfd(s, pfd);
 		if ((status = store_handle(s, pfd)) != STORE_BUSY)
 			return status;
