@@ -28,6 +28,15 @@
 /* Nix's limit on symlinks followed while resolving one path. */
 #define STOREPATH_MAX_FOLLOW	1024
 
+static const struct storepath_fs real_fs = { lstat, readlink, getcwd };
+static const struct storepath_fs *fs = &real_fs;
+
+void
+storepath_set_fs(const struct storepath_fs *f)
+{
+	fs = f != NULL ? f : &real_fs;
+}
+
 char *
 storepath_canon(const char *path)
 {
@@ -177,7 +186,7 @@ first_symlink(char *canon)
 			save = *p;
 			*p = '\0';
 		}
-		if (lstat(canon, &st) == -1) {
+		if (fs->lstat(canon, &st) == -1) {
 			if (p != NULL)
 				*p = save;
 			return -1;
@@ -205,7 +214,7 @@ follow_symlink(const char *canon, size_t n)
 
 	memcpy(link, canon, n);
 	link[n] = '\0';
-	if ((len = readlink(link, target, sizeof(target) - 1)) == -1)
+	if ((len = fs->readlink(link, target, sizeof(target) - 1)) == -1)
 		return NULL;
 	target[len] = '\0';
 	if (target[0] == '/')
@@ -225,7 +234,7 @@ make_absolute(const char *input)
 
 	if (input[0] == '/')
 		return strdup(input);
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
+	if (fs->getcwd(cwd, sizeof(cwd)) == NULL)
 		return NULL;
 	if (asprintf(&out, "%s/%s", cwd, input) == -1)
 		return NULL;

@@ -10,6 +10,9 @@
 #ifndef KP_STOREPATH_H
 #define KP_STOREPATH_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <stddef.h>
 
 #define STOREPATH_HASH_LEN	32
@@ -54,5 +57,16 @@ int	 storepath_check_base(const char *base, size_t len, char *why,
  */
 int	 storepath_resolve(const char *storedir, const char *input, char **out,
 	    char *why, size_t whylen);
+
+/*
+ * The file system calls resolution makes, for a fuzzer or a test to stand
+ * in for; NULL restores the real ones.
+ */
+struct storepath_fs {
+	int	 (*lstat)(const char *, struct stat *);
+	ssize_t	 (*readlink)(const char *, char *, size_t);
+	char	*(*getcwd)(char *, size_t);
+};
+void	 storepath_set_fs(const struct storepath_fs *);
 
 #endif

@@ -129,6 +129,9 @@ sub write_seed {
 write_seed("$top/request/lines", chr(7) . join "", map { "$_\n" }
     $P1, "$P2/bin/two", "relative/path", "", "$S/" . "e" x 32 . "-x..y",
     "/etc/passwd", "$S/..", "a" x 5000);
+write_seed("$top/request/links", chr(63) . join "", map { "$_\n" }
+    "/result", "/tmp/rel", "rel", "/chain", "/loop", "/bad", "/file/x",
+    "/nope", "../result", "drop /result");
 write_seed("$top/request/nul", chr(0) . "$P1\0\n$P3\n");
 write_seed("$top/request/drops", chr(5) . join "", map { "$_\n" }
     $P1, "drop $P1", "drop", "drop ", "drop  $P2", "dropx", "drop relative",

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -150,6 +151,83 @@ resolve_links(void)
 	rmdir(dir);
 }
 
+/* A file system of the test's own, through storepath_set_fs. */
+static const char *const fake_links[][2] = {
+	{ "/result", "/s/" HASH "-x" },
+	{ "/d/rel", "../s/" HASH "-y/bin" },
+	{ "/d/up", "/" },
+	{ "/chain", "/d/up/s/" HASH "-z/share" },
+	{ "/loop", "/loop" },
+};
+
+static const char *
+fake_target(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fake_links) / sizeof(fake_links[0]); i++)
+		if (strcmp(fake_links[i][0], path) == 0)
+			return fake_links[i][1];
+	return NULL;
+}
+
+static int
+fake_lstat(const char *path, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (fake_target(path) != NULL)
+		st->st_mode = S_IFLNK;
+	else if (strcmp(path, "/") == 0 || strcmp(path, "/d") == 0)
+		st->st_mode = S_IFDIR;
+	else if (strcmp(path, "/file") == 0)
+		st->st_mode = S_IFREG;
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t
+fake_readlink(const char *path, char *buf, size_t size)
+{
+	const char *t = fake_target(path);
+	size_t len;
+
+	if (t == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = strlen(t) < size ? strlen(t) : size;
+	memcpy(buf, t, len);
+	return (ssize_t)len;
+}
+
+static char *
+fake_getcwd(char *buf, size_t size)
+{
+	return strlcpy(buf, "/d", size) < size ? buf : NULL;
+}
+
+static void
+resolve_seam(void)
+{
+	static const struct storepath_fs fake = {
+		fake_lstat, fake_readlink, fake_getcwd
+	};
+
+	storepath_set_fs(&fake);
+	CHECK_STR(resolve("/s", "/result"), "/s/" HASH "-x");
+	CHECK_STR(resolve("/s", "/d/rel"), "/s/" HASH "-y");
+	CHECK_STR(resolve("/s", "rel"), "/s/" HASH "-y");	/* cwd /d */
+	CHECK_STR(resolve("/s", "/chain"), "/s/" HASH "-z");
+	CHECK_STR(resolve("/s", "/loop"),
+	    "error: Too many levels of symbolic links");
+	CHECK_STR(resolve("/s", "/file/x"), "error: Not a directory");
+	CHECK_STR(resolve("/s", "/d"), "error: not in the Nix store /s");
+	storepath_set_fs(NULL);
+}
+
 int
 main(void)
 {
@@ -158,5 +236,6 @@ main(void)
 	RUN(printable_dirs);
 	RUN(resolve_lexical);
 	RUN(resolve_links);
+	RUN(resolve_seam);
 	return UNIT_DONE();
 }
