@@ -61,30 +61,39 @@ gcroots_wakeup(struct store *s)
 	return store_wakeup(g->inner);
 }
 
+/*
+ * Removes r's link.  One that cannot go (other than gone already) stays
+ * until the session ends: r's reply becomes an error that says so, after
+ * what (its temporary root's fate).  Returns 0/-1 (ENOMEM).
+ */
+static int
+unlink_root(struct store_gcroots *g, struct request *r, const char *what)
+{
+	char why[STORE_ERROR_MAX * 2];
+
+	if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0) {
+		g->nlinks--;
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	snprintf(why, sizeof(why), "%s, but its link in %s stays until the "
+	    "session ends: %s", what, g->path, strerror(errno));
+	return request_set_error(r, why);
+}
+
 /* The inner store dropped its roots: the links go too. */
 static int
 unlink_dropped(struct store_gcroots *g)
 {
 	struct batch *b = g->dropping;
-	char why[STORE_ERROR_MAX];
-	struct request *r;
 	size_t i;
 
 	g->dropping = NULL;
-	for (i = 0; i < b->n; i++) {
-		r = &b->req[i];
-		if (r->reply != REPLY_DROPPED)
-			continue;
-		if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0)
-			g->nlinks--;
-		else if (errno != ENOENT) {
-			snprintf(why, sizeof(why), "its temporary root is "
-			    "dropped, but its link in %s stays until the "
-			    "session ends: %s", g->path, strerror(errno));
-			if (request_set_error(r, why) == -1)
-				return store_oom(&g->store);
-		}
-	}
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_DROPPED && unlink_root(g,
+		    &b->req[i], "its temporary root is dropped") == -1)
+			return store_oom(&g->store);
 	return STORE_DONE;
 }
 
@@ -96,24 +105,23 @@ static int
 unlink_refused(struct store_gcroots *g)
 {
 	struct batch *b = g->holding;
-	char why[STORE_ERROR_MAX * 2];
 	struct request *r;
+	char *why;
 	size_t i;
+	int rc;
 
 	g->holding = NULL;
 	for (i = 0; i < g->nmade; i++) {
 		r = &b->req[g->made[i]];
 		if (r->reply != REPLY_ERROR)
 			continue;
-		if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0)
-			g->nlinks--;
-		else if (errno != ENOENT) {
-			snprintf(why, sizeof(why), "%s; and its link in %s "
-			    "stays until the session ends: %s", r->why,
-			    g->path, strerror(errno));
-			if (request_set_error(r, why) == -1)
-				return store_oom(&g->store);
-		}
+		/* unlink_root may replace r->why: a copy of it says what. */
+		if ((why = strdup(r->why)) == NULL)
+			return store_oom(&g->store);
+		rc = unlink_root(g, r, why);
+		free(why);
+		if (rc == -1)
+			return store_oom(&g->store);
 	}
 	g->nmade = 0;
 	return STORE_DONE;

@@ -243,15 +243,18 @@ first_reply() {
 	           print "> " hex " # " substr($0, 81) }'
 }
 
+# refused_then_ok: a script whose daemon refuses V1's AddTempRoot with
+# e3's one STDERR_ERROR frame (derived), then takes V1 when asked again.
+refused_then_ok() {
+	local e3="$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
+	handshake nix-2.24.15 v1.38
+	one_path_batch nix-2.24.15 v1.38 "$V1" "$e3"
+	one_path_batch nix-2.24.15 v1.38 "$V1"
+}
+
 @test "an error during an operation (e3): that line gets an error reply, the session goes on" {
 	fixtures nix-2.24.15
-	e3="$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
-	{
-		handshake nix-2.24.15 v1.38
-		# (derived: e3's one STDERR_ERROR frame answers AddTempRoot)
-		one_path_batch nix-2.24.15 v1.38 "$V1" "$e3"
-		one_path_batch nix-2.24.15 v1.38 "$V1"
-	} >"$BATS_TEST_TMPDIR/script"
+	refused_then_ok >"$BATS_TEST_TMPDIR/script"
 	replay_start "$BATS_TEST_TMPDIR/script"
 	NIX_STORE_DIR=$SD kp_start --store "unix://$REPLAY_SOCKET" "$V1"
 	kp_reply
@@ -268,12 +271,7 @@ first_reply() {
 # held already, each sent before the last barrier, needs none.
 @test "gcroots over a daemon that refuses a path (e3): its link goes with the error, the next ok makes it again" {
 	fixtures nix-2.24.15
-	e3="$KP_TX/nix-2.24.15/v1.38/e3_collectgarbage_ignoreliveness_error_then_isvalidpath.txt"
-	{
-		handshake nix-2.24.15 v1.38
-		one_path_batch nix-2.24.15 v1.38 "$V1" "$e3"
-		one_path_batch nix-2.24.15 v1.38 "$V1"
-	} >"$BATS_TEST_TMPDIR/script"
+	refused_then_ok >"$BATS_TEST_TMPDIR/script"
 	replay_start "$BATS_TEST_TMPDIR/script"
 	local sessions="$BATS_TEST_TMPDIR/sessions"
 	mkdir "$sessions"

@@ -15,8 +15,6 @@
 #include "store_multi.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define SD	"/kp-unit-no-such-dir/store"
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"
 #define P1	SD "/" HASH "-one"
@@ -142,39 +140,6 @@ push(struct batch *b, const char *path)
 	r->path = strdup(path);
 }
 
-/* Runs b on s until it is done or fails; returns the status. */
-static int
-run(struct store *s, struct batch *b)
-{
-	struct pollfd pfd[STORE_POLLFDS_MAX];
-	int status, turns;
-
-	if ((status = store_submit(s, b)) != STORE_BUSY)
-		return status;
-	for (turns = 0; turns < 10; turns++) {
-		memset(pfd, 0, sizeof(pfd));	/* revents: as poll() left them */
-		store_pollfd(s, pfd);
-		if ((status = store_handle(s, pfd)) != STORE_BUSY)
-			return status;
-	}
-	return STORE_BUSY;
-}
-
-static char *
-replies(const struct batch *b)
-{
-	static char text[4096];
-	struct buf out = { NULL, 0, 0, 0 };
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		CHECK(request_format_reply(&out, &b->req[i], 0) == 0);
-	snprintf(text, sizeof(text), "%.*s", (int)buf_used(&out),
-	    (const char *)buf_head(&out));
-	buf_free(&out);
-	return text;
-}
-
 static struct store *
 three_stores(int *closed, struct fake **f)
 {
@@ -207,9 +172,9 @@ interleaved(void)
 	r = batch_push(&b);
 	r->input = strdup("");		/* as request_parse_line refuses it */
 	CHECK(request_set_error(r, "empty request") == 0);
-	CHECK(run(m, &b) == STORE_DONE);
+	CHECK(unit_run(m, &b) == STORE_DONE);
 	CHECK(b.n == 9);
-	CHECK_STR(replies(&b),
+	CHECK_STR(unit_replies(&b, 0),
 	    "ok " P1 " a\n"
 	    "ok " P1 " b\n"
 	    "error " P1 ": c\\sd: refused\n"
@@ -236,7 +201,7 @@ one_fails(void)
 
 	f[1]->fail = 1;
 	push(&b, P1);
-	CHECK(run(m, &b) == STORE_CLOSED);
+	CHECK(unit_run(m, &b) == STORE_CLOSED);
 	CHECK_STR(m->error, "b: fake: connection lost");
 	CHECK_STR(m->failed, "b");
 	batch_free(&b);
@@ -259,7 +224,7 @@ drops_refused(void)
 	r->input = strdup("drop " P1);
 	CHECK(store_start(m, &b) == STORE_DONE);
 	CHECK(b.n == 3);
-	CHECK_STR(replies(&b),
+	CHECK_STR(unit_replies(&b, 0),
 	    "error drop " P1 ": a: this store cannot release one root\n"
 	    "error drop " P1 ": b: this store cannot release one root\n"
 	    "error drop " P1 ": c\\sd: this store cannot release one root\n");

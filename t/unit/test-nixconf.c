@@ -13,8 +13,6 @@
 #include "nixconf.h"
 #include "unit.h"
 
-int unit_failures;
-
 static char dir[] = "/tmp/kp-unit-XXXXXX";
 
 /* Writes text to dir/name; returns the path. */

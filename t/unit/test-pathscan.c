@@ -9,8 +9,6 @@
 #include "pathscan.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define SD	"/nix/store"
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"
 

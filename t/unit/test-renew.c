@@ -17,8 +17,6 @@
 #include "store_renew.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define SD	"/kp-unit-no-such-dir/store"
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"
 #define P1	SD "/" HASH "-one"
@@ -175,39 +173,6 @@ reopen(const void *arg, char *err, size_t errlen)
 	return conn_new();
 }
 
-/* Runs b on s until it is done; returns the status. */
-static int
-run(struct store *s, struct batch *b)
-{
-	struct pollfd pfd[STORE_POLLFDS_MAX];
-	int status, turns;
-
-	if ((status = store_start(s, b)) != STORE_BUSY)
-		return status;
-	for (turns = 0; turns < 10; turns++) {
-		memset(pfd, 0, sizeof(pfd));	/* revents: as poll() left them */
-		store_pollfd(s, pfd);
-		if ((status = store_handle(s, pfd)) != STORE_BUSY)
-			return status;
-	}
-	return STORE_BUSY;
-}
-
-static char *
-replies(const struct batch *b)
-{
-	static char text[4096];
-	struct buf out = { NULL, 0, 0, 0 };
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		CHECK(request_format_reply(&out, &b->req[i], 0) == 0);
-	snprintf(text, sizeof(text), "%.*s", (int)buf_used(&out),
-	    (const char *)buf_head(&out));
-	buf_free(&out);
-	return text;
-}
-
 /* A session holding P1, P2 and P3 on one fake connection. */
 static struct store *
 holding(void)
@@ -223,8 +188,8 @@ holding(void)
 	s = store_renew_open(conn_new(), reopen, NULL, err, sizeof(err));
 	buf_append(&in, P1 "\n" P2 "\n" P3 "\n", strlen(P1 P2 P3) + 3);
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
-	CHECK(run(s, &b) == STORE_DONE);
-	CHECK_STR(replies(&b), "ok " P1 "\nok " P2 "\nok " P3 "\n");
+	CHECK(unit_run(s, &b) == STORE_DONE);
+	CHECK_STR(unit_replies(&b, 0), "ok " P1 "\nok " P2 "\nok " P3 "\n");
 	batch_free(&b);
 	buf_free(&in);
 	return s;
@@ -241,8 +206,8 @@ drop(struct store *s, const char *text)
 
 	buf_append(&in, text, strlen(text));
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
-	CHECK(run(s, &b) == STORE_DONE);
-	snprintf(out, sizeof(out), "%s", replies(&b));
+	CHECK(unit_run(s, &b) == STORE_DONE);
+	snprintf(out, sizeof(out), "%s", unit_replies(&b, 0));
 	batch_free(&b);
 	buf_free(&in);
 	return out;

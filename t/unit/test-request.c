@@ -10,30 +10,10 @@
 #include "request.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define SD	"/kp-unit-no-such-dir/store"
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"
 #define P1	SD "/" HASH "-one"
 #define P2	SD "/" HASH "-two"
-
-/* The reply lines of b's answered requests, in order. */
-static char *
-replies(const struct batch *b, int quiet)
-{
-	static char text[16384];
-	struct buf out = { NULL, 0, 0, 0 };
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (b->req[i].reply != REPLY_PENDING)
-			CHECK(request_format_reply(&out, &b->req[i],
-			    quiet) == 0);
-	snprintf(text, sizeof(text), "%.*s", (int)buf_used(&out),
-	    (const char *)buf_head(&out));
-	buf_free(&out);
-	return text;
-}
 
 /* Takes the lines of text (as many as max) into b, from in. */
 static void
@@ -83,7 +63,7 @@ refusals(void)
 	CHECK(buf_append(&in, line, sizeof(line) - 1) == 0);
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
 	CHECK(b.n == 4);
-	CHECK_STR(replies(&b, 0),
+	CHECK_STR(unit_replies(&b, 0),
 	    "error : empty request\n"
 	    "error /tmp/tab\\there: No such file or directory\n"
 	    "error " SD "/" HASH ": too short to be a store path\n"
@@ -105,8 +85,8 @@ long_lines(void)
 	line[REQUEST_LINE_MAX + 1] = '\0';
 	take(&b, &in, line, &skipping, 100);
 	CHECK(b.n == 1 && skipping);
-	CHECK(strncmp(replies(&b, 0), "error xxxx", 10) == 0);
-	CHECK(strstr(replies(&b, 0), "...: line too long\n") != NULL);
+	CHECK(strncmp(unit_replies(&b, 0), "error xxxx", 10) == 0);
+	CHECK(strstr(unit_replies(&b, 0), "...: line too long\n") != NULL);
 	/* More of it, then its end and a good line. */
 	take(&b, &in, "yyyy", &skipping, 100);
 	CHECK(b.n == 1);
@@ -141,7 +121,7 @@ drops(void)
 	/* "dropped" is a path, not a drop. */
 	CHECK(b.req[3].kind == REQUEST_HOLD);
 	b.req[3].reply = REPLY_PENDING;	/* its reason names the cwd */
-	CHECK_STR(replies(&b, 0),
+	CHECK_STR(unit_replies(&b, 0),
 	    "error drop: no path to drop\n"
 	    "error drop : no path to drop\n");
 	batch_free(&b);
@@ -160,17 +140,17 @@ reply_lines(void)
 	b.req[0].reply = REPLY_OK;
 	b.req[1].reply = REPLY_MISSING;
 	b.req[2].reply = REPLY_DROPPED;
-	CHECK_STR(replies(&b, 0),
+	CHECK_STR(unit_replies(&b, 0),
 	    "ok " P1 "\n"
 	    "missing " P2 "\n"
 	    "dropped " P1 "\n"
 	    "error /: not in the Nix store " SD "\n");
-	CHECK_STR(replies(&b, 1),
+	CHECK_STR(unit_replies(&b, 1),
 	    "missing " P2 "\n"
 	    "error /: not in the Nix store " SD "\n");
 	for (size_t i = 0; i < b.n; i++)
 		b.req[i].store = "daemon";
-	CHECK_STR(replies(&b, 0),
+	CHECK_STR(unit_replies(&b, 0),
 	    "ok " P1 " daemon\n"
 	    "missing " P2 " daemon\n"
 	    "dropped " P1 " daemon\n"

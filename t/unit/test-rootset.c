@@ -12,8 +12,6 @@
 #include "rootset.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define SD	"/kp-unit-no-such-dir/store"
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"
 #define P1	SD "/" HASH "-one"

@@ -8,8 +8,6 @@
 #include "ssh_command.h"
 #include "unit.h"
 
-int unit_failures;
-
 /* The command for uri as one line, or "error: ERR". */
 static const char *
 command(const char *uri, const char *sshopts)

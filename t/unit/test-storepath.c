@@ -13,8 +13,6 @@
 #include "storepath.h"
 #include "unit.h"
 
-int unit_failures;
-
 #define HASH	"0123456789abcdfghijklmnpqrsvwxyz"	/* all of base-32 */
 
 /* storepath_check_base's reason for base, or "ok". */

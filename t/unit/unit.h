@@ -3,12 +3,16 @@
  * in main and exits 0 if every check held, 1 if not (automake's plain
  * test protocol); a failed check prints its file, line and expression.
  * They need no Nix: they run first in make check, in milliseconds.
+ * unit.c has the definitions.
  */
 #ifndef KP_UNIT_H
 #define KP_UNIT_H
 
 #include <stdio.h>
 #include <string.h>
+
+#include "batch.h"
+#include "store.h"
 
 extern int unit_failures;
 
@@ -39,5 +43,14 @@ extern int unit_failures;
 } while (0)
 
 #define UNIT_DONE()	(unit_failures == 0 ? 0 : 1)
+
+/* The reply lines of b's answered requests, in order (static storage). */
+const char *unit_replies(const struct batch *, int quiet);
+
+/*
+ * Starts b on s (store_start) and turns its handle, all fds quiet, until
+ * it is no longer busy; returns its status (STORE_BUSY after 10 turns).
+ */
+int	unit_run(struct store *, struct batch *);
 
 #endif
