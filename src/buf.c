@@ -89,7 +89,8 @@ buf_used(const struct buf *b)
 const unsigned char *
 buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	/* A freed buffer has no storage: NULL + 0 is undefined in C. */
+	return b->data != NULL ? b->data + b->off : NULL;
 }
 
 ssize_t
@@ -110,6 +111,8 @@ buf_write_fd(struct buf *b, int fd, size_t max)
 	size_t n = buf_used(b);
 	ssize_t w;
 
+	if (n == 0)
+		return 0;
 	if (n > max)
 		n = max;
 	if ((w = xio_write(fd, buf_head(b), n)) > 0)

@@ -26,6 +26,7 @@ int	buf_printf(struct buf *, const char *, ...)
 void	buf_consume(struct buf *, size_t);
 
 size_t	buf_used(const struct buf *);
+/* The first unconsumed byte; NULL for a buffer that has no storage yet. */
 const unsigned char *buf_head(const struct buf *);
 
 /* Reads once from fd into the buffer, at most max bytes.  Returns bytes
@@ -33,7 +34,8 @@ const unsigned char *buf_head(const struct buf *);
 ssize_t	buf_read_fd(struct buf *, int fd, size_t max);
 
 /* Writes once from the front of the buffer, at most max bytes, and consumes
- * what was written.  Returns bytes written or -1. */
+ * what was written.  Returns bytes written (0 for an empty buffer, with
+ * no write) or -1. */
 ssize_t	buf_write_fd(struct buf *, int fd, size_t max);
 
 void	buf_free(struct buf *);
