@@ -101,8 +101,8 @@ int	 rootset_refuse(struct rootset *, root_id, const char *why);
 
 /*
  * Gives every pending request of the batch its reply: error if its root
- * was refused, ok if the batch found it valid, missing otherwise; and marks the roots that
- * are the session's.  Returns 0, or -1 with errno ENOMEM.
+ * was refused, ok if the batch found it valid, missing otherwise; and
+ * marks the roots that are the session's.  Returns 0, or -1 with errno ENOMEM.
  */
 int	 rootset_reply(struct rootset *, struct batch *);
 

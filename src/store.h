@@ -87,7 +87,7 @@ struct store_ops {
 	 * its root is released, or an error (not held, or the store cannot
 	 * release one root).  The roots that stay are never left
 	 * unregistered.  Returns as submit() does.  Absent: every drop is
-	 * refused, saying so (store_open() wraps a daemon connection in
+	 * refused, saying so (store_open_all() wraps a daemon connection in
 	 * store_renew, which drops by replacing it).
 	 */
 	int	(*drop)(struct store *, struct batch *);

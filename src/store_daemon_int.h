@@ -126,13 +126,14 @@ int	daemon_parse_hello(struct store_daemon *, struct wp_reader *,
 /* Features, nixVersion and trust. */
 int	daemon_parse_hello_rest(struct store_daemon *, struct wp_reader *);
 
-/* store_daemon_reply.c: each returns a store_status. */
+/* store_daemon_reply.c: each returns a store_status but batch_sent. */
 
 /* Parses every complete message in the input buffer. */
 int	daemon_parse_input(struct store_daemon *);
 /* Ends the recheck or the batch in flight once all of it is answered. */
 int	daemon_batch_over(struct store_daemon *);
-/* Every request of the batch (or recheck) is encoded, and answered. */
+/* 1 if every request of the batch (or recheck) is encoded and
+ * answered. */
 int	daemon_batch_sent(const struct store_daemon *);
 /* Gives every request of the finished batch its reply: STORE_DONE. */
 int	daemon_finish_batch(struct store_daemon *);

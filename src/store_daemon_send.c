@@ -35,31 +35,44 @@
  */
 #define BARRIER_SLACK	1024
 
+/*
+ * Room for one more element of size bytes at the end of the queue at
+ * base, whose elements [*head, *len) wait to be answered, *cap allocated.
+ * A queue that never empties (a burst keeps the daemon busy) moves its
+ * unanswered half to the front rather than growing for ever.  Returns
+ * the queue, moved or grown, or NULL (ENOMEM) with base as it was.
+ */
+static void *
+queue_room(void *base, size_t size, size_t *head, size_t *len, size_t *cap,
+    size_t first)
+{
+	size_t grown;
+
+	if (*head == *len)
+		*head = *len = 0;
+	else if (*len == *cap && *head >= *cap / 2) {
+		memmove(base, (char *)base + *head * size,
+		    (*len - *head) * size);
+		*len -= *head;
+		*head = 0;
+	}
+	if (*len < *cap)
+		return base;
+	grown = *cap ? *cap * 2 : first;
+	if ((base = reallocarray(base, grown, size)) != NULL)
+		*cap = grown;
+	return base;
+}
+
 int
 daemon_expect_push(struct store_daemon *d, enum expect_kind kind, root_id root)
 {
 	struct expect *e;
-	size_t cap;
 
-	/*
-	 * A queue that never empties (a burst keeps the daemon busy) moves
-	 * its unanswered half to the front rather than growing for ever.
-	 */
-	if (d->ehead == d->elen)
-		d->ehead = d->elen = 0;
-	else if (d->elen == d->ecap && d->ehead >= d->ecap / 2) {
-		memmove(d->expect, d->expect + d->ehead,
-		    (d->elen - d->ehead) * sizeof(*d->expect));
-		d->elen -= d->ehead;
-		d->ehead = 0;
-	}
-	if (d->elen == d->ecap) {
-		cap = d->ecap ? d->ecap * 2 : 64;
-		if ((e = reallocarray(d->expect, cap, sizeof(*e))) == NULL)
-			return -1;
-		d->expect = e;
-		d->ecap = cap;
-	}
+	if ((e = queue_room(d->expect, sizeof(*e), &d->ehead, &d->elen,
+	    &d->ecap, 64)) == NULL)
+		return -1;
+	d->expect = e;
 	d->expect[d->elen].kind = kind;
 	d->expect[d->elen].root = root;
 	d->elen++;
@@ -90,25 +103,12 @@ queue_root(struct store_daemon *d, root_id id, enum expect_kind kind)
 static int
 sent_push(struct store_daemon *d, root_id id)
 {
-	root_id *grown;
-	size_t cap;
+	root_id *sent;
 
-	if (d->shead == d->slen)
-		d->shead = d->slen = 0;
-	else if (d->slen == d->scap && d->shead >= d->scap / 2) {
-		memmove(d->sent, d->sent + d->shead,
-		    (d->slen - d->shead) * sizeof(*d->sent));
-		d->slen -= d->shead;
-		d->shead = 0;
-	}
-	if (d->slen == d->scap) {
-		cap = d->scap ? d->scap * 2 : ROOTS_CHUNK;
-		if ((grown = reallocarray(d->sent, cap, sizeof(*grown))) ==
-		    NULL)
-			return -1;
-		d->sent = grown;
-		d->scap = cap;
-	}
+	if ((sent = queue_room(d->sent, sizeof(*sent), &d->shead, &d->slen,
+	    &d->scap, ROOTS_CHUNK)) == NULL)
+		return -1;
+	d->sent = sent;
 	d->sent[d->slen++] = id;
 	return 0;
 }

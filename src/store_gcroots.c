@@ -64,7 +64,8 @@ gcroots_wakeup(struct store *s)
 /*
  * Removes r's link.  One that cannot go (other than gone already) stays
  * until the session ends: r's reply becomes an error that says so, after
- * what (its temporary root's fate).  Returns 0/-1 (ENOMEM).
+ * what (its temporary root's fate; it may be r->why, which is read
+ * before it is replaced).  Returns 0/-1 (ENOMEM).
  */
 static int
 unlink_root(struct store_gcroots *g, struct request *r, const char *what)
@@ -106,21 +107,12 @@ unlink_refused(struct store_gcroots *g)
 {
 	struct batch *b = g->holding;
 	struct request *r;
-	char *why;
 	size_t i;
-	int rc;
 
 	g->holding = NULL;
 	for (i = 0; i < g->nmade; i++) {
 		r = &b->req[g->made[i]];
-		if (r->reply != REPLY_ERROR)
-			continue;
-		/* unlink_root may replace r->why: a copy of it says what. */
-		if ((why = strdup(r->why)) == NULL)
-			return store_oom(&g->store);
-		rc = unlink_root(g, r, why);
-		free(why);
-		if (rc == -1)
+		if (r->reply == REPLY_ERROR && unlink_root(g, r, r->why) == -1)
 			return store_oom(&g->store);
 	}
 	g->nmade = 0;

@@ -53,6 +53,9 @@
 /* A collector's staleness probe holds our new file's lock for an instant. */
 #define CREATE_RETRY_MS	10
 #define DB_BUSY_RETRY_MS 20
+/* An error reply's reason for a root recorded but not checked. */
+#define HELD_UNCHECKED	"held until the session ends, but its validity " \
+	"could not be looked up: "
 /* Lookups per turn of the poll loop. */
 #define CHECK_CHUNK	4096
 
@@ -213,23 +216,6 @@ finish_batch(struct store_local *l)
 	return STORE_DONE;
 }
 
-/* The reason of an error reply for a root held but not checked. */
-static const char *
-held_unchecked(char *msg, size_t size)
-{
-	static const char head[] = "held until the session ends, but its "
-	    "validity could not be looked up: ";
-	size_t len = strlen(msg), skip = sizeof(head) - 1;
-
-	/* The message moves right, cut to fit. */
-	if (skip + len >= size)
-		len = size - skip - 1;
-	memmove(msg + skip, msg, len);
-	msg[skip + len] = '\0';
-	memcpy(msg, head, skip);
-	return msg;
-}
-
 /*
  * Looks up validity, CHECK_CHUNK paths per turn of the loop, in one read
  * transaction.
@@ -238,6 +224,7 @@ static int
 check_some(struct store_local *l)
 {
 	char msg[STORE_ERROR_MAX], path[PATH_MAX];
+	char why[STORE_ERROR_MAX + sizeof(HELD_UNCHECKED)];
 	size_t end = l->next + CHECK_CHUNK;
 	root_id id;
 
@@ -262,8 +249,9 @@ check_some(struct store_local *l)
 			 * Rooted (a record cannot leave the file), but we
 			 * cannot tell: not "ok", and the reason says held.
 			 */
-			if (rootset_refuse(&l->roots, id, held_unchecked(msg,
-			    sizeof(msg))) == -1) {
+			snprintf(why, sizeof(why), "%s%s", HELD_UNCHECKED,
+			    msg);
+			if (rootset_refuse(&l->roots, id, why) == -1) {
 				nixdb_read_end(l->db);
 				return store_oom(&l->store);
 			}

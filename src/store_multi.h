@@ -15,8 +15,8 @@
 /*
  * Takes over stores[0..n) (2 <= n <= STORE_MAX), labelled by labels[i]
  * (the --store value); each fills in its own pollfds, STORE_POLLFDS_MAX
- * in all.  Returns the store,
- * or NULL with a message in err (the stores are closed then too).
+ * in all.  Returns the store, or NULL with a message in err (the stores
+ * are closed then too).
  */
 struct store *store_multi_open(struct store **stores, char **labels,
 	    size_t n, char *err, size_t errlen);

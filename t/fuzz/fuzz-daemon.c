@@ -106,20 +106,21 @@ next_batch(struct store *s, size_t *sent, int *busy)
 /*
  * A later connection to the listener, if one came, takes the place of
  * *peer, which becomes *old: a drop's old connection stays open until
- * keep-paths hangs up on it.
+ * keep-paths hangs up on it.  Returns 1 if one came.
  */
-static void
+static int
 take_next_peer(int *peer, int *old)
 {
 	int fd;
 
 	if ((fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1)
-		return;
+		return 0;
 	if (*old != -1)
 		close(*old);
 	*old = *peer;
 	*peer = fd;
+	return 1;
 }
 
 /* The old connection: drained, and closed once keep-paths hung up. */
@@ -151,8 +152,7 @@ run(struct store *s, int *peer, const uint8_t *data, size_t off,
 {
 	struct pollfd pfd[STORE_POLLFDS_MAX];
 	size_t sent = 0, end = split, turns, i, n;
-	int status = STORE_BUSY, busy = 0, shut = 0, before, old = -1;
-	int idle = 0;
+	int status = STORE_BUSY, busy = 0, shut = 0, old = -1, idle = 0;
 
 	for (turns = 0; status == STORE_BUSY && turns < 100000; turns++) {
 		if (off < end) {
@@ -172,14 +172,10 @@ run(struct store *s, int *peer, const uint8_t *data, size_t off,
 		}
 		drain(*peer);
 		drain_old(&old);
-		if (end < size) {
-			before = *peer;
-			take_next_peer(peer, &old);
-			if (*peer != before) {
-				off = end;
-				end = size;
-				shut = idle = 0;
-			}
+		if (end < size && take_next_peer(peer, &old)) {
+			off = end;
+			end = size;
+			shut = idle = 0;
 		}
 		if ((status = next_batch(s, &sent, &busy)) != STORE_BUSY)
 			break;
