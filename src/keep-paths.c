@@ -306,7 +306,7 @@ check_capture_options(const struct options *o)
  */
 static struct relay *
 open_relay(const struct options *o, const struct store_choice *c,
-    const char *storedir, struct store *store, long capture_max,
+    const char *storedir, struct core *core, long capture_max,
     char *env[3], char **greeting)
 {
 	struct transport_target up;
@@ -314,7 +314,7 @@ open_relay(const struct options *o, const struct store_choice *c,
 	char msg[1024];
 
 	if (store_choice_upstream(c, &up, msg, sizeof(msg)) == -1) {
-		store_close(store);
+		core_close(core);
 		errx(errno == ENOMEM ? KP_EXIT_OSERR : KP_EXIT_USAGE,
 		    "--capture: %s", msg);
 	}
@@ -322,7 +322,7 @@ open_relay(const struct options *o, const struct store_choice *c,
 	    msg, sizeof(msg));
 	transport_target_free(&up);
 	if (relay == NULL) {
-		store_close(store);
+		core_close(core);
 		errx(KP_EXIT_OSERR, "%s", msg);
 	}
 	env[2] = NULL;
@@ -395,23 +395,23 @@ choose_stores(struct options *o, const struct settings *s,
 }
 
 /* Opens every store; exits if any cannot be opened. */
-static struct store *
+static struct core *
 open_stores(const struct options *o, const struct store_choice *choices,
     const char *storedir, const struct settings *s)
 {
 	struct store_open_opts so;
-	struct store *store;
+	struct core *core;
 	char msg[STORE_ERROR_MAX];
 	int status;
 
 	so.reconnect_ms = s->reconnect * 1000;
 	so.sweep_min_age = s->sweep_min_age;
 	so.verbose = o->verbose;
-	if ((store = store_open_all(choices, (char *const *)o->stores,
+	if ((core = store_open_all(choices, (char *const *)o->stores,
 	    (size_t)o->nstores, storedir, &so, msg, sizeof(msg),
 	    &status)) == NULL)
 		errx(status, "%s", msg);
-	return store;
+	return core;
 }
 
 int
@@ -422,7 +422,7 @@ main(int argc, char **argv)
 	struct loop_config lc;
 	struct batch initial = { NULL, 0, 0 };
 	struct store_choice choices[STORE_MAX];
-	struct store *store;
+	struct core *core;
 	struct relay *relay = NULL;
 	char *storedir, *shown, *env[3] = { NULL, NULL, NULL }, *greeting = NULL;
 	int i, n, status, signo = 0;
@@ -463,9 +463,9 @@ main(int argc, char **argv)
 		if (batch_add(&initial, storedir, o.paths[i],
 		    strlen(o.paths[i])) == -1)
 			err(KP_EXIT_OSERR, NULL);
-	store = open_stores(&o, choices, storedir, &s);
+	core = open_stores(&o, choices, storedir, &s);
 	if (o.capture)
-		relay = open_relay(&o, &choices[0], storedir, store,
+		relay = open_relay(&o, &choices[0], storedir, core,
 		    s.capture_max, env, &greeting);
 
 	memset(&lc, 0, sizeof(lc));
@@ -480,7 +480,7 @@ main(int argc, char **argv)
 	lc.storedir = storedir;
 	lc.connect_timeout_ms = (int)s.connect_timeout * 1000;
 	lc.store_timeout_ms = (int)s.store_timeout * 1000;
-	status = loop_run(store, &initial, &lc, &signo);
+	status = loop_run(core, &initial, &lc, &signo);
 	relay_close(relay);
 
 	free(env[0]);

@@ -92,34 +92,30 @@ int
 loop_ending(struct loop *l, int rc)
 {
 	if (l->cfg->relay == NULL || !l->cfg->print_roots ||
-	    l->store == NULL || l->ending)
+	    l->core == NULL || l->ending)
 		return rc;
 	l->ending = 1;
 	l->end_status = rc;
 	l->parent_fd = -1;
-	relay_stop_listening(l->cfg->relay);
-	if (relay_recheck(l->cfg->relay, &l->queued) == -1) {
+	if (relay_end(l->cfg->relay, &l->queued) == -1) {
 		warn("requests");
 		return KP_EXIT_OSERR;
 	}
 	return LOOP_GO;
 }
 
-/* The end comes once the captured paths' list is written. */
+/* The end comes once capture's list of paths is written. */
 static int
 session_ended(struct loop *l)
 {
-	if (l->ending == 1 && relay_unanswered(l->cfg->relay) == 0) {
-		if (relay_print_roots(l->cfg->relay, &l->out,
-		    l->cfg->json) == -1) {
-			warn("replies");
-			return KP_EXIT_OSERR;
-		}
-		l->ending = 2;
+	switch (relay_end_listed(l->cfg->relay, &l->out, l->cfg->json)) {
+	case -1:
+		warn("replies");
+		return KP_EXIT_OSERR;
+	case 0:
+		return LOOP_GO;
 	}
-	if (l->ending == 2 && buf_used(&l->out) == 0)
-		return l->end_status;
-	return LOOP_GO;
+	return buf_used(&l->out) == 0 ? l->end_status : LOOP_GO;
 }
 
 static int
@@ -169,7 +165,7 @@ on_signals(struct loop *l)
 
 /* Then the store's pollfds (it may fill in several), and the relay's. */
 enum { PFD_SIGNAL, PFD_PARENT, PFD_STDOUT, PFD_STORE,
-    PFD_RELAY = PFD_STORE + STORE_POLLFDS_MAX,
+    PFD_RELAY = PFD_STORE + CORE_POLLFDS,
     PFD_COUNT = PFD_RELAY + RELAY_POLLFDS };
 
 static void
@@ -185,8 +181,8 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 		    l->queued.n < QUEUE_MAX);
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
-	if (l->store != NULL)
-		store_pollfd(l->store, &pfd[PFD_STORE]);
+	if (l->core != NULL)
+		core_pollfd(l->core, &pfd[PFD_STORE]);
 	pfd[PFD_PARENT].fd = l->parent_fd;
 	pfd[PFD_PARENT].events = l->queued.n < QUEUE_MAX &&
 	    buf_used(&l->out) < OUT_MAX ? POLLIN : 0;
@@ -198,7 +194,7 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 static long
 silence_deadline(struct loop *l)
 {
-	if (l->store == NULL || !l->busy || l->cfg->store_timeout_ms == 0)
+	if (l->core == NULL || !l->busy || l->cfg->store_timeout_ms == 0)
 		return -1;
 	return l->heard_at + l->cfg->store_timeout_ms;
 }
@@ -207,9 +203,9 @@ silence_deadline(struct loop *l)
 static int
 connecting(struct loop *l)
 {
-	if (l->store == NULL || l->was_ready)
+	if (l->core == NULL || l->was_ready)
 		return 0;
-	l->was_ready = store_ready(l->store);
+	l->was_ready = core_ready(l->core);
 	return !l->was_ready;
 }
 
@@ -221,7 +217,8 @@ connecting(struct loop *l)
 static int
 poll_timeout(struct loop *l, long deadline)
 {
-	long at = xio_earliest(store_wakeup(l->store), silence_deadline(l));
+	long at = xio_earliest(l->core != NULL ? core_wakeup(l->core) : -1,
+	    silence_deadline(l));
 
 	if (l->cfg->relay != NULL)
 		at = xio_earliest(at, relay_wakeup(l->cfg->relay));
@@ -239,7 +236,7 @@ poll_timeout(struct loop *l, long deadline)
 static int
 silence_expired(struct loop *l)
 {
-	store_fail(l->store, STORE_CLOSED, "the store did not answer within "
+	core_fail(l->core, STORE_CLOSED, "the store did not answer within "
 	    "%d s (--store-timeout)", l->cfg->store_timeout_ms / 1000);
 	return loop_store_failed(l, STORE_CLOSED);
 }
@@ -296,7 +293,7 @@ run(struct loop *l)
 		    xio_now_ms() >= silence_deadline(l) &&
 		    (rc = silence_expired(l)) != LOOP_GO)
 			return rc;
-		if (l->store != NULL && store_due(l->store, &pfd[PFD_STORE],
+		if (l->core != NULL && core_due(l->core, &pfd[PFD_STORE],
 		    PFD_RELAY - PFD_STORE) &&
 		    (rc = loop_store_handle(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
@@ -315,7 +312,7 @@ run(struct loop *l)
 }
 
 int
-loop_run(struct store *store, struct batch *initial,
+loop_run(struct core *core, struct batch *initial,
     const struct loop_config *cfg, int *signo)
 {
 	struct loop l;
@@ -323,7 +320,7 @@ loop_run(struct store *store, struct batch *initial,
 
 	memset(&l, 0, sizeof(l));
 	l.cfg = cfg;
-	l.store = store;
+	l.core = core;
 	l.parent_fd = cfg->command != NULL ? -1 : cfg->parent_fd;
 	if (signals_setup() == -1) {
 		warn("signals");

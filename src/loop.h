@@ -9,7 +9,7 @@
 
 #include "relay.h"
 #include "batch.h"
-#include "store.h"
+#include "core.h"
 
 struct loop_config {
 	int		 parent_fd;	/* requests and lifetime; -1: none */
@@ -31,11 +31,11 @@ struct loop_config {
  * line from the parent and every path the relay captures, until the end:
  * EOF/HUP on the parent's fd, a signal, the command's exit, or a failure.
  * With print_roots, a normal end first checks every captured path again
- * and prints them.  Closes the store, which
- * releases the roots.  Returns the exit status; if a signal ended the
- * session, *signo is set to it so main can die by it.
+ * and prints them.  Closes the core, whose stores release the roots.
+ * Returns the exit status; if a signal ended the session, *signo is set
+ * to it so main can die by it.
  */
-int	loop_run(struct store *, struct batch *initial,
+int	loop_run(struct core *, struct batch *initial,
 	    const struct loop_config *, int *signo);
 
 #endif

@@ -54,7 +54,7 @@
 
 struct loop {
 	const struct loop_config *cfg;
-	struct store	*store;		/* NULL once closed */
+	struct core	*core;		/* the stores; NULL once closed */
 	int		 parent_fd;	/* -1 once gone, or with a command */
 	struct buf	 in;		/* request bytes from the parent */
 	int		 skipping;	/* inside an over-long line */
@@ -70,8 +70,7 @@ struct loop {
 	pid_t		 child;		/* the command, 0 before it runs */
 	int		 failed;	/* a failure to report after the child */
 	int		 signo;		/* the signal that ended the session */
-	int		 ending;	/* 1: rechecking captured paths; 2:
-					   their list is printed, draining */
+	int		 ending;	/* capture's end phase (relay_end) */
 	int		 end_status;	/* the status, once ending */
 };
 

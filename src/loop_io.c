@@ -55,13 +55,22 @@ loop_io_drain(struct loop *l)
 int
 loop_io_format(struct loop *l)
 {
-	size_t i;
+	const struct request *r;
+	const struct reply *rep;
+	const char *store;
+	size_t i, k;
 
-	for (i = 0; i < l->inflight.n; i++)
-		if (!l->inflight.req[i].captured &&
-		    request_format_reply(&l->out, &l->inflight.req[i],
-		    l->cfg->quiet) == -1)
-			return -1;
+	for (i = 0; i < l->inflight.n; i++) {
+		r = &l->inflight.req[i];
+		if (r->captured)
+			continue;
+		for (k = 0; k < core_replying(l->core); k++) {
+			rep = core_reply(l->core, i, k, &store);
+			if (request_format_reply(&l->out, r, rep, store,
+			    l->cfg->quiet) == -1)
+				return -1;
+		}
+	}
 	return 0;
 }
 

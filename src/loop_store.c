@@ -24,9 +24,8 @@
 void
 loop_store_close(struct loop *l)
 {
-	if (l->store != NULL)
-		store_close(l->store);
-	l->store = NULL;
+	core_close(l->core);
+	l->core = NULL;
 }
 
 /*
@@ -37,7 +36,7 @@ loop_store_close(struct loop *l)
 static int
 lost_lines(struct loop *l)
 {
-	const char *p = l->store->lost, *nl, *name = l->store->failed;
+	const char *p = core_lost(l->core), *nl, *name = core_failed(l->core);
 	const char *sep = name != NULL ? " " : "";
 
 	if (name == NULL)
@@ -46,7 +45,7 @@ lost_lines(struct loop *l)
 		if (buf_printf(&l->out, "lost %.*s%s%s\n", (int)(nl - p), p,
 		    sep, name) == -1)
 			return -1;
-	if (l->store->lost == NULL &&
+	if (core_lost(l->core) == NULL &&
 	    buf_printf(&l->out, "lost%s%s\n", sep, name) == -1)
 		return -1;
 	return 0;
@@ -75,7 +74,7 @@ lost_line_static(struct loop *l, int timeout_ms)
 int
 loop_store_failed(struct loop *l, int status)
 {
-	size_t roots = store_roots(l->store);
+	size_t roots = core_roots(l->core);
 	int exitcode, queued;
 
 	switch (status) {
@@ -85,7 +84,7 @@ loop_store_failed(struct loop *l, int status)
 	default:		exitcode = roots > 0 ? KP_EXIT_LOST :
 				    KP_EXIT_UNREACHABLE; break;
 	}
-	warnx("%s", l->store->error);
+	warnx("%s", core_error(l->core));
 	if (l->cfg->relay != NULL)
 		relay_store_lost(l->cfg->relay);
 	if (roots > 0) {
@@ -111,25 +110,71 @@ loop_store_failed(struct loop *l, int status)
 static int
 check_command_paths(struct loop *l)
 {
-	struct request *r;
-	size_t i;
+	const struct request *r;
+	const struct reply *rep;
+	const char *store;
+	size_t i, k;
 	int refused = 0;
 
 	for (i = 0; i < l->inflight.n; i++) {
 		r = &l->inflight.req[i];
 		if (r->captured)
 			continue;
-		if (r->reply == REPLY_MISSING)
-			warnx("%s: not valid%s%s", r->path,
-			    r->store != NULL ? " on " : "",
-			    r->store != NULL ? r->store : "");
-		else if (r->reply == REPLY_ERROR)
-			warnx("%s: %s%s%s", request_input(r),
-			    r->store != NULL ? r->store : "",
-			    r->store != NULL ? ": " : "", r->why);
-		refused |= r->reply != REPLY_OK;
+		for (k = 0; k < core_replying(l->core); k++) {
+			rep = core_reply(l->core, i, k, &store);
+			if (rep->kind == REPLY_MISSING)
+				warnx("%s: not valid%s%s", r->path,
+				    store != NULL ? " on " : "",
+				    store != NULL ? store : "");
+			else if (rep->kind == REPLY_ERROR)
+				warnx("%s: %s%s%s", request_input(r),
+				    store != NULL ? store : "",
+				    store != NULL ? ": " : "", rep->why);
+			refused |= rep->kind != REPLY_OK;
+		}
 	}
 	return refused ? KP_EXIT_REFUSED : LOOP_GO;
+}
+
+/*
+ * A captured path's reply, of every store: an error if one refused it,
+ * else missing if one found it not valid, else ok.
+ */
+static const struct reply *
+captured_reply(struct loop *l, size_t i)
+{
+	const struct reply *rep, *worst = NULL;
+	const char *store;
+	size_t k;
+
+	for (k = 0; k < core_replying(l->core); k++) {
+		rep = core_reply(l->core, i, k, &store);
+		if (worst == NULL || rep->kind == REPLY_ERROR ||
+		    (rep->kind == REPLY_MISSING && worst->kind == REPLY_OK))
+			worst = rep;
+	}
+	return worst;
+}
+
+/* The relay hears the replies to the paths it captured, once each. */
+static int
+captured_replies(struct loop *l)
+{
+	const struct reply *rep;
+	size_t i;
+	int rc = LOOP_GO;
+
+	for (i = 0; i < l->inflight.n; i++) {
+		if (!l->inflight.req[i].captured ||
+		    (rep = captured_reply(l, i)) == NULL)
+			continue;
+		if (relay_answered(l->cfg->relay, &l->inflight.req[i], rep,
+		    &l->queued) == -1) {
+			warn("capture");
+			rc = KP_EXIT_OSERR;
+		}
+	}
+	return rc;
 }
 
 static void
@@ -143,8 +188,7 @@ heap_trim(void)
 static int
 batch_done(struct loop *l)
 {
-	size_t i;
-	int rc = LOOP_GO;
+	int rc = LOOP_GO, captured;
 
 	l->busy = 0;
 	if (l->cfg->command != NULL)
@@ -153,16 +197,13 @@ batch_done(struct loop *l)
 		warn("replies");
 		rc = KP_EXIT_OSERR;
 	}
-	for (i = 0; i < l->inflight.n; i++)
-		if (l->inflight.req[i].captured)
-			if (relay_answered(l->cfg->relay,
-			    &l->inflight.req[i], &l->queued) == -1) {
-				warn("capture");
-				rc = KP_EXIT_OSERR;
-			}
+	if (l->cfg->relay != NULL && (captured = captured_replies(l)) !=
+	    LOOP_GO)
+		rc = captured;
 	/* Freed, not kept: a session holding roots for hours should not
 	 * keep the high-water mark of its largest batch. */
 	l->trim_due |= l->inflight.n >= TRIM_AFTER;
+	core_replies_read(l->core);
 	batch_free(&l->inflight);
 	if (l->trim_due && l->queued.n == 0) {
 		batch_free(&l->queued);
@@ -189,7 +230,7 @@ loop_store_dispatch(struct loop *l)
 {
 	int status;
 
-	if (l->store == NULL || l->busy || !store_ready(l->store))
+	if (l->core == NULL || l->busy || !core_ready(l->core))
 		return LOOP_GO;
 	if (l->queued.n == 0) {
 		if (l->cfg->command != NULL && l->child == 0)
@@ -204,7 +245,7 @@ loop_store_dispatch(struct loop *l)
 	    l->ahead_from - l->inflight.n : 0;
 	l->busy = 1;
 	l->heard_at = xio_now_ms();
-	status = store_start(l->store, &l->inflight);
+	status = core_start(l->core, &l->inflight);
 	if (status == STORE_DONE)
 		return batch_done(l);
 	return status == STORE_BUSY ? LOOP_GO : loop_store_failed(l, status);
@@ -221,14 +262,13 @@ loop_store_offer_ahead(struct loop *l)
 	size_t end = l->ahead_from;
 	int status;
 
-	if (l->store == NULL || !l->busy)
+	if (l->core == NULL || !l->busy)
 		return LOOP_GO;
 	while (end < l->queued.n && l->queued.req[end].kind == REQUEST_HOLD)
 		end++;
 	if (end == l->ahead_from)
 		return LOOP_GO;
-	status = store_ahead(l->store, &l->queued, l->ahead_from,
-	    end);
+	status = core_ahead(l->core, &l->queued, l->ahead_from, end);
 	l->ahead_from = end;
 	return status == STORE_BUSY ? LOOP_GO : loop_store_failed(l, status);
 }
@@ -236,7 +276,7 @@ loop_store_offer_ahead(struct loop *l)
 int
 loop_store_handle(struct loop *l, const struct pollfd *pfd)
 {
-	int status = store_handle(l->store, pfd);
+	int status = core_handle(l->core, pfd);
 
 	if (status == STORE_DONE)
 		return batch_done(l);

@@ -67,17 +67,18 @@ int	relay_handle(struct relay *, const struct pollfd *pfd,
 	    struct batch *queued);
 
 /*
- * A captured request has its reply (in queue order): closes the
- * upstream connections of gone clients whose paths are all answered.
- * A path that could not be held keeps every upstream connection open
- * until the session ends, and says so.  A derivation held valid has its
- * outputs' paths, read from its file, treated as seen: a client may learn
- * them from the file and never send them (Nix 2.35's nix-store -r), and
- * a build's output must be held before the worker that built it goes.
+ * A captured request has its reply, rep (of every store, the worst), in
+ * queue order: closes the upstream connections of gone clients whose
+ * paths are all answered.  A path that could not be held keeps every
+ * upstream connection open until the session ends, and says so.  A
+ * derivation held valid has its outputs' paths, read from its file,
+ * treated as seen: a client may learn them from the file and never send
+ * them (Nix 2.35's nix-store -r), and a build's output must be held
+ * before the worker that built it goes.
  * Returns 0, or -1 with errno ENOMEM.
  */
 int	relay_answered(struct relay *, const struct request *,
-	    struct batch *queued);
+	    const struct reply *, struct batch *queued);
 
 /*
  * The session's store is gone: nothing holds paths any more, so none is
@@ -99,17 +100,19 @@ void	relay_reap(struct relay *);
 void	relay_stop_listening(struct relay *);
 
 /*
- * Appends a captured request for every path seen, to check them all
- * once more.  Returns 0/-1 (ENOMEM).
+ * Capture's end phase, once the command is done, for --print-roots: no
+ * new clients, and every path seen is checked once more (a captured
+ * request for each, appended to queued).  Returns 0/-1 (ENOMEM).
  */
-int	relay_recheck(struct relay *, struct batch *queued);
+int	relay_end(struct relay *, struct batch *queued);
 
 /*
- * Appends "ok PATH" or "missing PATH" for every path seen, sorted, as
- * their last replies say; with json, one JSON object instead.  Returns
- * 0/-1 (ENOMEM).
+ * Once every path of the end phase has its reply, appends their list to
+ * out, once: "ok PATH" or "missing PATH" for each, sorted, as their last
+ * replies say; with json, one JSON object a line instead.  Returns 1 once
+ * the list is in out, 0 while replies are awaited, or -1 (ENOMEM).
  */
-int	relay_print_roots(struct relay *, struct buf *out, int json);
+int	relay_end_listed(struct relay *, struct buf *out, int json);
 
 /*
  * Closes every connection, reaps the children, and removes the socket

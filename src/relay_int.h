@@ -61,6 +61,7 @@ struct relay {
 	unsigned long	 answered;	/* ... that have their reply */
 	int		 unheld;	/* a path could not be held */
 	int		 lost;		/* the session's store is gone */
+	int		 listed;	/* the end phase's list is out */
 	size_t		 max_seen;	/* distinct paths held at most */
 	unsigned long	 over;		/* paths seen past max_seen */
 	pid_t		*children;	/* closed "nix-daemon --stdio"s */

@@ -213,7 +213,7 @@ drv_outputs(struct relay *r, const char *path)
 
 int
 relay_answered(struct relay *r, const struct request *req,
-    struct batch *queued)
+    const struct reply *rep, struct batch *queued)
 {
 	struct seen *s = seen_find(r, req->path);
 	size_t i, len = strlen(req->path);
@@ -221,18 +221,18 @@ relay_answered(struct relay *r, const struct request *req,
 
 	r->answered++;
 	if (s != NULL)
-		s->reply = req->reply;
-	if (req->reply == REPLY_OK && len > 4 &&
+		s->reply = rep->kind;
+	if (rep->kind == REPLY_OK && len > 4 &&
 	    strcmp(req->path + len - 4, ".drv") == 0) {
 		r->queued = queued;
 		rc = drv_outputs(r, req->path);
 		r->queued = NULL;
 	}
-	if (req->reply == REPLY_ERROR && !r->unheld) {
+	if (rep->kind == REPLY_ERROR && !r->unheld) {
 		warnx("%s: %s: not held, so every daemon connection of the "
 		    "command stays open (its worker's roots) until the end, "
 		    "or until a new client needs its place",
-		    req->path, req->why != NULL ? req->why : "refused");
+		    req->path, rep->why != NULL ? rep->why : "refused");
 		r->unheld = 1;
 	}
 	for (i = 0; i < RELAY_CLIENTS_MAX; i++)
@@ -263,10 +263,11 @@ relay_unanswered(const struct relay *r)
 }
 
 int
-relay_recheck(struct relay *r, struct batch *queued)
+relay_end(struct relay *r, struct batch *queued)
 {
 	size_t i;
 
+	relay_stop_listening(r);
 	for (i = 0; i < r->nseen; i++)
 		if (seen_submit(r, r->seen[i], queued) == -1)
 			return -1;
@@ -294,12 +295,17 @@ reply_word(enum reply_kind k)
 }
 
 int
-relay_print_roots(struct relay *r, struct buf *out, int json)
+relay_end_listed(struct relay *r, struct buf *out, int json)
 {
 	const struct seen *s;
 	size_t i;
 	int rc = 0;
 
+	if (r->listed)
+		return 1;
+	if (relay_unanswered(r) > 0)
+		return 0;
+	r->listed = 1;
 	qsort(r->seen, r->nseen, sizeof(*r->seen), seen_sort_cmp);
 	/* Store paths are name characters and slashes: nothing to escape. */
 	for (i = 0; i < r->nseen && rc == 0; i++) {
@@ -311,7 +317,7 @@ relay_print_roots(struct relay *r, struct buf *out, int json)
 			rc = buf_printf(out, "%s %s\n", reply_word(s->reply),
 			    s->path);
 	}
-	return rc;
+	return rc == 0 ? 1 : -1;
 }
 
 void

@@ -24,6 +24,24 @@ request_set_error(struct request *r, const char *why)
 	return 0;
 }
 
+int
+reply_set_error(struct reply *rep, const char *why)
+{
+	free(rep->why);
+	if ((rep->why = strdup(why)) == NULL)
+		return -1;
+	rep->kind = REPLY_ERROR;
+	return 0;
+}
+
+void
+reply_clear(struct reply *rep)
+{
+	free(rep->why);
+	rep->why = NULL;
+	rep->kind = REPLY_PENDING;
+}
+
 /* How much of an over-long line its error reply echoes. */
 #define ECHO_MAX	64
 
@@ -175,14 +193,16 @@ append(struct buf *out, const char *first, ...)
 }
 
 int
-request_format_reply(struct buf *out, const struct request *r, int quiet)
+request_format_reply(struct buf *out, const struct request *r,
+    const struct reply *rep, const char *store, int quiet)
 {
-	const char *store = r->store != NULL ? r->store : "";
-	const char *sp = r->store != NULL ? " " : "";
-	const char *colon = r->store != NULL ? ": " : "";
+	const char *sp = store != NULL ? " " : "";
+	const char *colon = store != NULL ? ": " : "";
 
+	if (store == NULL)
+		store = "";
 	/* No default: a new reply kind is a compile error here. */
-	switch ((enum reply_kind)r->reply) {
+	switch ((enum reply_kind)rep->kind) {
 	case REPLY_OK:
 		return quiet ? 0 : append(out, "ok ", r->path, sp, store, "\n",
 		    (char *)NULL);
@@ -194,7 +214,7 @@ request_format_reply(struct buf *out, const struct request *r, int quiet)
 		    "\n", (char *)NULL);
 	case REPLY_ERROR:
 		return append(out, "error ", request_input(r), ": ", store,
-		    colon, r->why, "\n", (char *)NULL);
+		    colon, rep->why, "\n", (char *)NULL);
 	case REPLY_PENDING:
 		break;
 	}

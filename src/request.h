@@ -43,19 +43,28 @@ enum reply_kind {
 	REPLY_ERROR,
 };
 
+/*
+ * A request as parsed.  Its reply is REPLY_PENDING, or REPLY_ERROR if it
+ * was refused before any store saw it; the stores' replies are the
+ * session core's (core.h), one struct reply per store.
+ */
 struct request {
 	char		*input;	/* as received, visibly encoded; NULL if
 				   it is the same as path */
 	char		*path;	/* canonical store path; NULL if refused */
-	char		*why;	/* REPLY_ERROR: the reason */
-	const char	*store;	/* of several stores, the one this reply is
-				   from; NULL if only one */
+	char		*why;	/* refused: the reason */
 	/* Bytes, not enums: a batch holds 16,384 of these. */
 	unsigned char	 kind;	/* enum request_kind */
 	unsigned char	 captured; /* seen in capture mode's relayed
 				   traffic: its reply goes to the relay,
 				   not to stdout */
 	unsigned char	 reply;	/* enum reply_kind */
+};
+
+/* One store's reply to a request. */
+struct reply {
+	char		*why;	/* REPLY_ERROR: the reason */
+	unsigned char	 kind;	/* enum reply_kind */
 };
 
 /*
@@ -86,12 +95,19 @@ size_t	request_count_lines(const struct buf *in, int skipping);
 /* Sets a request's reply to an error, taking a copy of why.  Returns 0/-1. */
 int	request_set_error(struct request *, const char *why);
 
+/* Sets a reply to an error, taking a copy of why.  Returns 0/-1. */
+int	reply_set_error(struct reply *, const char *why);
+
+/* Frees a reply's reason; it is pending again. */
+void	reply_clear(struct reply *);
+
 /*
- * Appends the reply line of a request; with quiet, the lines that say it
- * went well ("ok", "dropped") are left out.
+ * Appends the line of rep, the reply to r of store (NULL: the session's
+ * only store, which the line does not name); with quiet, the lines that
+ * say it went well ("ok", "dropped") are left out.
  */
-int	request_format_reply(struct buf *out, const struct request *,
-	    int quiet);
+int	request_format_reply(struct buf *out, const struct request *r,
+	    const struct reply *rep, const char *store, int quiet);
 
 /* The request as received, for messages. */
 const char *request_input(const struct request *);

@@ -257,8 +257,11 @@ batch_forget(struct rootset *set)
 	for (i = 0; i < set->nasked; i++)
 		rootset_unmark(set, set->asked[i],
 		    ROOT_ASKED | ROOT_VALID | ROOT_REFUSED);
-	for (i = 0; i < set->nrefused; i++)
+	/* A root taken out of the batch (rootset_unask) may be refused. */
+	for (i = 0; i < set->nrefused; i++) {
+		rootset_unmark(set, set->refused[i].id, ROOT_REFUSED);
 		free(set->refused[i].why);
+	}
 	free(set->refused);
 	set->refused = NULL;
 	set->nasked = set->nrefused = set->refusedcap = 0;
@@ -306,7 +309,8 @@ rootset_begin(struct rootset *set, const struct batch *b)
 
 	batch_forget(set);
 	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply != REPLY_PENDING)
+		if (b->req[i].reply != REPLY_PENDING ||
+		    b->req[i].kind != REQUEST_HOLD)
 			continue;
 		if ((id = rootset_add(set, b->req[i].path)) == ROOT_NONE ||
 		    ask(set, id) == -1)
@@ -316,14 +320,50 @@ rootset_begin(struct rootset *set, const struct batch *b)
 }
 
 int
+rootset_begin_ids(struct rootset *set, const root_id *ids, size_t n)
+{
+	size_t i;
+
+	batch_forget(set);
+	for (i = 0; i < n; i++)
+		if (ask(set, ids[i]) == -1)
+			return -1;
+	return 0;
+}
+
+void
+rootset_unask(struct rootset *set, root_id id)
+{
+	size_t i;
+
+	for (i = 0; i < set->nasked && set->asked[i] != id; i++)
+		continue;
+	if (i == set->nasked)
+		return;
+	memmove(&set->asked[i], &set->asked[i + 1],
+	    (set->nasked - i - 1) * sizeof(*set->asked));
+	set->nasked--;
+	rootset_unmark(set, id, ROOT_ASKED);
+}
+
+int
 rootset_begin_all(struct rootset *set)
 {
+	const unsigned wanted = ROOT_HELD | ROOT_ROOTED | ROOT_ASKED |
+	    ROOT_AHEAD;
 	root_id id;
 
+	/* Roots the session wants: not those refused and never rooted. */
+	for (id = rootset_next(set, ROOT_NONE); id != ROOT_NONE;
+	    id = rootset_next(set, id))
+		if (rootset_flags(set, id) & wanted)
+			rootset_mark(set, id, ROOT_WANTED);
 	batch_forget(set);
 	for (id = rootset_next(set, ROOT_NONE); id != ROOT_NONE;
 	    id = rootset_next(set, id)) {
-		rootset_unmark(set, id, ROOT_HELD | ROOT_AHEAD);
+		if (!(rootset_flags(set, id) & ROOT_WANTED))
+			continue;
+		rootset_unmark(set, id, ROOT_HELD | ROOT_AHEAD | ROOT_WANTED);
 		if (ask(set, id) == -1)
 			return -1;
 	}
@@ -379,10 +419,40 @@ refusal_of(const struct rootset *set, root_id id)
 	return r != NULL ? r->why : NULL;
 }
 
-int
-rootset_reply(struct rootset *set, struct batch *b)
+const char *
+rootset_refusal(const struct rootset *set, root_id id)
 {
-	struct request *req;
+	size_t i;
+
+	if (!(rootset_flags(set, id) & ROOT_REFUSED))
+		return NULL;
+	for (i = 0; i < set->nrefused; i++)
+		if (set->refused[i].id == id)
+			return set->refused[i].why;
+	return NULL;
+}
+
+int
+rootset_refuse_anew(struct rootset *set, root_id id, const char *why)
+{
+	char *copy;
+	size_t i;
+
+	if (!(rootset_flags(set, id) & ROOT_REFUSED))
+		return rootset_refuse(set, id, why);
+	for (i = 0; i < set->nrefused && set->refused[i].id != id; i++)
+		continue;
+	if ((copy = strdup(why)) == NULL)
+		return -1;
+	free(set->refused[i].why);
+	set->refused[i].why = copy;
+	return 0;
+}
+
+int
+rootset_reply(struct rootset *set, const struct batch *b, struct reply *rep)
+{
+	const struct request *req;
 	const char *why;
 	unsigned flags;
 	root_id id;
@@ -394,18 +464,23 @@ rootset_reply(struct rootset *set, struct batch *b)
 		    refusal_cmp);
 	for (i = 0; i < b->n; i++) {
 		req = &b->req[i];
-		if (req->reply != REPLY_PENDING)
+		if (req->reply != REPLY_PENDING || req->kind != REQUEST_HOLD)
 			continue;
-		id = rootset_find(set, req->path);
-		flags = rootset_flags(set, id);
-		if ((why = refusal_of(set, id)) != NULL) {
-			if (request_set_error(req, why) == -1)
+		if ((id = rootset_find(set, req->path)) == ROOT_NONE) {
+			/* Not begun on this set: nothing was rooted. */
+			if (reply_set_error(&rep[i], "not registered") == -1)
 				return -1;
 			continue;
 		}
-		req->reply = flags & ROOT_VALID ? REPLY_OK : REPLY_MISSING;
+		flags = rootset_flags(set, id);
+		if ((why = refusal_of(set, id)) != NULL) {
+			if (reply_set_error(&rep[i], why) == -1)
+				return -1;
+			continue;
+		}
+		rep[i].kind = flags & ROOT_VALID ? REPLY_OK : REPLY_MISSING;
 		rootset_mark(set, id, ROOT_ROOTED |
-		    (req->reply == REPLY_OK ? ROOT_ACKED : 0));
+		    (rep[i].kind == REPLY_OK ? ROOT_ACKED : 0));
 	}
 	return 0;
 }

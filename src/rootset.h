@@ -1,8 +1,9 @@
 /*
- * rootset: the store paths a session has rooted, or is rooting, each
- * once; and the replies of a batch, read from them.  Both back ends use
- * it: a path is registered with the store once per session, however often
- * it is asked for.
+ * rootset: the store paths a store holds for the session, or is
+ * registering, each once with its marks; and the replies of a batch, read
+ * from them.  Each store has one (store_ops.rootset): a path is
+ * registered with a store once per session, however often it is asked
+ * for.  The session core starts each batch on it and reads the replies.
  *
  * Built for size: a session may hold a closure of 100,000 paths for days.
  * A root is one record in an arena (a flag byte, the name's length, the
@@ -35,6 +36,7 @@ typedef uint32_t root_id;
 				   check it (rootset_refuse said why) */
 #define ROOT_AHEAD	0x40	/* being registered ahead of its batch
 				   (store_ops.ahead), not yet answered */
+#define ROOT_WANTED	0x80	/* within rootset_begin_all only */
 
 struct root_refusal {
 	root_id		 id;
@@ -85,26 +87,43 @@ root_id	 rootset_next(const struct rootset *, root_id id);
 
 /*
  * Starts a batch: the last one's ASKED, VALID and REFUSED marks go, and
- * the batch's distinct pending paths, added as roots and marked ASKED,
- * become asked[0..nasked).  Returns 0, or -1 with errno ENOMEM.
+ * the distinct paths of the batch's pending holds, added as roots and
+ * marked ASKED, become asked[0..nasked).  Returns 0, or -1 with errno
+ * ENOMEM.
  */
 int	 rootset_begin(struct rootset *, const struct batch *);
 
+/* The same for the roots ids[0..n): a batch started again. */
+int	 rootset_begin_ids(struct rootset *, const root_id *ids, size_t n);
+
 /*
- * The same for every root, their HELD and AHEAD marks cleared: after a
- * reconnect.
+ * The same for every root the session wants (held, rooted, asked or
+ * ahead; not one refused and never rooted), their HELD and AHEAD marks
+ * cleared: after a reconnect.
  */
 int	 rootset_begin_all(struct rootset *);
+
+/* Takes the root out of the batch's asked roots (a wrapper refused it). */
+void	 rootset_unask(struct rootset *, root_id);
 
 /* Marks the root REFUSED in this batch, with a copy of why.  Returns 0/-1. */
 int	 rootset_refuse(struct rootset *, root_id, const char *why);
 
+/* Why this batch refused the root, or NULL. */
+const char *rootset_refusal(const struct rootset *, root_id);
+
+/* rootset_refuse, replacing the reason of an earlier refusal.  0/-1. */
+int	 rootset_refuse_anew(struct rootset *, root_id, const char *why);
+
 /*
- * Gives every pending request of the batch its reply: error if its root
- * was refused, ok if the batch found it valid, missing otherwise; and
- * marks the roots that are the session's.  Returns 0, or -1 with errno ENOMEM.
+ * The replies of the batch's pending holds, from this set, into
+ * rep[0..b->n) (the other entries are left as they are): error if the
+ * root was refused, ok if the batch found it valid, missing otherwise;
+ * and marks the roots that are the session's (ROOTED; ok: ACKED).
+ * Returns 0, or -1 with errno ENOMEM.
  */
-int	 rootset_reply(struct rootset *, struct batch *);
+int	 rootset_reply(struct rootset *, const struct batch *,
+	    struct reply *rep);
 
 void	 rootset_free(struct rootset *);
 

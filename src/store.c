@@ -54,29 +54,35 @@ store_ready(struct store *s)
 	return s->ops->ready(s);
 }
 
-int
-store_submit(struct store *s, struct batch *b)
+struct rootset *
+store_rootset(struct store *s)
 {
-	return s->ops->submit(s, b);
+	return s->ops->rootset(s);
 }
 
 int
-store_drop(struct store *s, struct batch *b)
+store_submit(struct store *s)
+{
+	return s->ops->submit(s);
+}
+
+int
+store_drop(struct store *s, const root_id *ids, char **why, size_t n)
 {
 	if (s->ops->drop == NULL)
-		return store_refuse_drop(s, b, "this store cannot release "
-		    "one root");
-	return s->ops->drop(s, b);
+		return store_refuse_drop(s, why, n, "this store cannot "
+		    "release one root");
+	return s->ops->drop(s, ids, why, n);
 }
 
 int
-store_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+store_ahead(struct store *s, const char *const *paths, size_t n)
 {
 	int status;
 
 	if (s->ops->ahead == NULL)
 		return STORE_BUSY;
-	status = s->ops->ahead(s, q, from, to);
+	status = s->ops->ahead(s, paths, n);
 	/* Nothing is owed for holds offered ahead: never a batch's end. */
 	return status == STORE_DONE ? STORE_BUSY : status;
 }
@@ -93,11 +99,6 @@ store_roots(struct store *s)
 	return s->ops->roots(s);
 }
 
-const struct rootset *
-store_rootset(struct store *s)
-{
-	return s->ops->rootset != NULL ? s->ops->rootset(s) : NULL;
-}
 
 int
 store_adopt(struct store *s, const struct rootset *from, const root_id *skip,
@@ -129,21 +130,12 @@ store_due(struct store *s, const struct pollfd *pfd, size_t n)
 }
 
 int
-store_start(struct store *s, struct batch *b)
-{
-	if (b->n > 0 && b->req[0].kind == REQUEST_DROP)
-		return store_drop(s, b);
-	return store_submit(s, b);
-}
-
-int
-store_refuse_drop(struct store *s, struct batch *b, const char *why)
+store_refuse_drop(struct store *s, char **why, size_t n, const char *reason)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
-		if (b->req[i].reply == REPLY_PENDING &&
-		    request_set_error(&b->req[i], why) == -1)
+	for (i = 0; i < n; i++)
+		if (why[i] == NULL && (why[i] = strdup(reason)) == NULL)
 			return store_oom(s);
 	return STORE_DONE;
 }

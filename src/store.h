@@ -1,9 +1,10 @@
 /*
- * store: the back-end interface.  A back end roots the paths of a batch,
- * waits out any collection already running, checks validity, and only then
- * gives each request its reply.  No step may block: a back end exposes
- * the fds to poll (and a time to be woken at) and makes progress in
- * handle().
+ * store: the back-end interface.  A back end registers roots with its
+ * store, waits out any collection already running, checks validity, and
+ * releases them; it never sees a request.  The session core (core.h)
+ * starts each batch on the store's root set and reads the replies from
+ * it.  No step may block: a back end exposes the fds to poll (and a time
+ * to be woken at) and makes progress in handle().
  */
 #ifndef KP_STORE_H
 #define KP_STORE_H
@@ -12,12 +13,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "batch.h"
 #include "rootset.h"
 
 enum store_status {
 	STORE_BUSY,		/* nothing to report yet */
-	STORE_DONE,		/* the submitted batch has all its replies */
+	STORE_DONE,		/* the work started is done */
 	STORE_UNREACHABLE,	/* the store could not be reached or set up */
 	STORE_PROTOCOL,		/* the store broke the protocol */
 	STORE_CLOSED,		/* the store connection dropped */
@@ -28,25 +28,21 @@ enum store_status {
 
 /* Stores in one session (--store given more than once). */
 #define STORE_MAX	8
-/*
- * The most pollfds one store fills in: for each of its stores, two while a
- * drop opens a new connection before closing the old one.
- */
-#define STORE_POLLFDS_MAX	(2 * STORE_MAX)
+/* The most pollfds one store fills in: two while a drop opens a new
+ * connection before closing the old one. */
+#define STORE_POLLFDS	2
 
 struct store {
 	const struct store_ops	*ops;
 	char			 error[STORE_ERROR_MAX]; /* set on failure */
-	const char		*failed; /* of several stores, the one that
-					    failed; NULL if only one */
 	const char		*lost;	/* on failure: the paths known to be
 					   collected, one per line; NULL:
 					   every root is gone */
 };
 
 /*
- * What a back end implements.  Required: pollfd, handle, ready, submit,
- * roots, close.  Optional (NULL): wakeup, drop, ahead, release, rootset,
+ * What a back end implements.  Required: pollfd, handle, ready, rootset,
+ * submit, roots, close.  Optional (NULL): wakeup, drop, ahead, release,
  * adopt.
  * Nobody calls an op directly: the store_* functions below do, and give
  * an absent optional op its stated meaning, so it is never called.
@@ -55,8 +51,7 @@ struct store {
 struct store_ops {
 	/*
 	 * Fills in the fds and events to poll (fd -1: none), at most
-	 * STORE_POLLFDS_MAX (a store of stores fills in its stores'; a
-	 * drop polls the old and the new connection); returns how many.
+	 * STORE_POLLFDS; returns how many.
 	 */
 	size_t	(*pollfd)(struct store *, struct pollfd *);
 	/*
@@ -68,40 +63,47 @@ struct store_ops {
 	/*
 	 * Makes progress on the revents of the pollfds it filled in (all 0:
 	 * the wakeup time came).  STORE_DONE: the batch submitted (or the
-	 * drop, or the release) has all its replies.
+	 * drop, or the release) is done.
 	 */
 	int	(*handle)(struct store *, const struct pollfd *);
 	/* Returns 1 once the store takes batches. */
 	int	(*ready)(struct store *);
 	/*
-	 * Starts rooting every request of the batch that has a path; the
-	 * batch must stay put until STORE_DONE.  Returns STORE_BUSY,
-	 * STORE_DONE at once if nothing needs the store, or a failure.
-	 * A request answered "error" has nothing rooted for it by this
-	 * submit (a root it held before stays held).
+	 * The roots the store holds or is registering, each with its marks
+	 * (rootset.h): ROOTED and ACKED as the session's replies left them.
+	 * The core starts each batch on this set (rootset_begin) and reads
+	 * its replies from it (rootset_reply).
 	 */
-	int	(*submit)(struct store *, struct batch *);
+	struct rootset *(*rootset)(struct store *);
 	/*
-	 * Optional: starts releasing the roots that the batch's pending
-	 * requests (all REQUEST_DROP) name; each gets REPLY_DROPPED once
-	 * its root is released, or an error (not held, or the store cannot
-	 * release one root).  The roots that stay are never left
-	 * unregistered.  Returns as submit() does.  Absent: every drop is
-	 * refused, saying so (store_open_all() wraps a daemon connection in
-	 * store_renew, which drops by replacing it).
+	 * Starts on the batch, the set's asked[0..nasked) but those marked
+	 * REFUSED: registers each root not held yet, waits out a running
+	 * collection where the Nix needs it, then checks validity, marking
+	 * each root VALID, or REFUSED with a reason (rootset_refuse).  A
+	 * root refused has nothing registered for it by this submit (one
+	 * held before stays held).  Returns STORE_BUSY, STORE_DONE at once
+	 * if nothing needs the store, or a failure.
 	 */
-	int	(*drop)(struct store *, struct batch *);
+	int	(*submit)(struct store *);
 	/*
-	 * Optional: while a hold batch is in flight, the loop offers the
-	 * holds queued behind it, q->req[from..to), which will come in a
-	 * later batch.  The store may register their roots now, before
+	 * Optional: starts releasing ids[0..n), roots of its set (sorted,
+	 * distinct, each ROOT_ROOTED).  One it cannot release stays held
+	 * and gets a reason in why[i] (malloc'd; why[] comes all NULL).
+	 * The roots that stay are never left unregistered.  Returns as
+	 * submit() does.  Absent: every one is refused, saying so.
+	 */
+	int	(*drop)(struct store *, const root_id *ids, char **why,
+		    size_t n);
+	/*
+	 * Optional: while a batch is in flight, the core offers the holds
+	 * queued behind it, paths[0..n), checked store paths, which will
+	 * come in a later batch.  The store may register them now, before
 	 * the batch's barrier, so that one barrier covers both (each one
 	 * re-reads every temp root on the machine).  Nothing is owed for
 	 * them until they are submitted.  Returns STORE_BUSY or a failure,
 	 * never STORE_DONE.  Absent: nothing is registered ahead.
 	 */
-	int	(*ahead)(struct store *, const struct batch *q, size_t from,
-		    size_t to);
+	int	(*ahead)(struct store *, const char *const *paths, size_t n);
 	/*
 	 * Optional: starts releasing every root without blocking (the
 	 * worker hangs up as it exits).  From then on pollfd, wakeup and
@@ -110,14 +112,8 @@ struct store_ops {
 	 * Returns as handle() does.  Absent: STORE_DONE; close() releases.
 	 */
 	int	(*release)(struct store *);
-	/* Roots registered, or perhaps registered: what a drop would lose. */
+	/* Roots registered, or perhaps registered: what a failure loses. */
 	size_t	(*roots)(struct store *);
-	/*
-	 * Optional (a daemon connection): the roots it holds, those the
-	 * session's replies rooted marked ROOT_ROOTED, for a drop's refill.
-	 * Absent: NULL.
-	 */
-	const struct rootset *(*rootset)(struct store *);
 	/*
 	 * Optional (a daemon connection, for a drop's new connection, once
 	 * ready, with no batch): registers every root of from (another
@@ -152,32 +148,29 @@ size_t	store_pollfd(struct store *, struct pollfd *);
 long	store_wakeup(struct store *);
 int	store_handle(struct store *, const struct pollfd *);
 int	store_ready(struct store *);
-int	store_submit(struct store *, struct batch *);
-int	store_drop(struct store *, struct batch *);
-int	store_ahead(struct store *, const struct batch *q, size_t from,
-	    size_t to);
+struct rootset *store_rootset(struct store *);
+int	store_submit(struct store *);
+int	store_drop(struct store *, const root_id *ids, char **why, size_t n);
+int	store_ahead(struct store *, const char *const *paths, size_t n);
 int	store_release(struct store *);
 size_t	store_roots(struct store *);
-const struct rootset *store_rootset(struct store *);
 int	store_adopt(struct store *, const struct rootset *from,
 	    const root_id *skip, size_t nskip);
 /* Closes s, if not NULL. */
 void	store_close(struct store *);
 
 /*
- * For stores made of stores: the inner store s, which filled in pfd[0..n),
- * has something to handle, on its fds or from its wakeup time.
+ * The store s, which filled in pfd[0..n), has something to handle, on its
+ * fds or from its wakeup time.
  */
 int	store_due(struct store *s, const struct pollfd *pfd, size_t n);
 
-/* Starts b on s: submit() or drop(), as the batch's kind says. */
-int	store_start(struct store *s, struct batch *b);
-
 /*
- * For back ends that cannot release one root: refuses every pending
- * request of the drop batch, saying why.  Returns STORE_DONE, or a failure.
+ * For back ends that cannot release one root: gives each of why[0..n)
+ * a copy of reason.  Returns STORE_DONE, or a failure.
  */
-int	store_refuse_drop(struct store *, struct batch *, const char *why);
+int	store_refuse_drop(struct store *, char **why, size_t n,
+	    const char *reason);
 
 /* For back ends: sets the store's error message; returns status. */
 int	store_fail(struct store *, int status, const char *fmt, ...)

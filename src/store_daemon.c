@@ -206,7 +206,7 @@ daemon_ready(struct store *s)
 	return ((struct store_daemon *)s)->ready;
 }
 
-static const struct rootset *
+static struct rootset *
 daemon_rootset(struct store *s)
 {
 	return &((struct store_daemon *)s)->roots;
@@ -257,6 +257,7 @@ daemon_close(struct store *s)
 	free(d->expect);
 	free(d->ahead);
 	free(d->sent);
+	free(d->batch_ids);
 	free(d->root_error);
 	free(d->lost);
 	free(d->storedir);

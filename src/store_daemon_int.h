@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 
-#include "batch.h"
 #include "buf.h"
 #include "rootset.h"
 #include "store.h"
@@ -74,7 +73,10 @@ struct store_daemon {
 	size_t		 shead, slen, scap;
 	int		 verbose;
 	char		*lost;		/* store.lost: collected in a gap */
-	struct batch	*batch;		/* in flight, or NULL */
+	int		 batch;		/* a batch is in flight */
+	root_id		*batch_ids;	/* its roots, to start it again on a
+					   new connection */
+	size_t		 nbatch_ids;
 	int		 adopting;	/* adopt(): registering, no batch */
 	/* What of the batch (roots.asked) is still to be encoded. */
 	int		 feeding;
@@ -112,9 +114,11 @@ int	daemon_feed_start(struct store_daemon *, enum expect_kind);
 /* Encodes more of it, while the output is short.  Returns 0/-1. */
 int	daemon_feed(struct store_daemon *);
 /* The ops submit and ahead (store.h). */
-int	daemon_submit(struct store *, struct batch *);
-int	daemon_ahead(struct store *, const struct batch *q, size_t from,
-	    size_t to);
+int	daemon_submit(struct store *);
+int	daemon_ahead(struct store *, const char *const *paths, size_t n);
+/* Starts the batch in flight again, on a new connection.  Returns as
+ * submit does. */
+int	daemon_resubmit(struct store_daemon *);
 int	daemon_adopt(struct store *, const struct rootset *from,
 	    const root_id *skip, size_t nskip);
 
@@ -135,7 +139,7 @@ int	daemon_batch_over(struct store_daemon *);
 /* 1 if every request of the batch (or recheck) is encoded and
  * answered. */
 int	daemon_batch_sent(const struct store_daemon *);
-/* Gives every request of the finished batch its reply: STORE_DONE. */
+/* The batch is done, its replies in roots: STORE_DONE. */
 int	daemon_finish_batch(struct store_daemon *);
 
 /* store_daemon_reconnect.c */

@@ -86,7 +86,6 @@ daemon_finish_reconnect(struct store_daemon *d)
 {
 	char path[PATH_MAX];
 	root_id id, first = ROOT_NONE;
-	struct batch *b = d->batch;
 	size_t lost = 0, held = 0, len = 0;
 
 	for (id = rootset_next(&d->roots, ROOT_NONE); id != ROOT_NONE;
@@ -105,8 +104,7 @@ daemon_finish_reconnect(struct store_daemon *d)
 	d->reconnecting = d->rechecking = 0;
 	d->ready = 1;
 	/* The batch that was in flight starts over on this connection. */
-	d->batch = NULL;
-	return b != NULL ? daemon_submit(&d->store, b) : STORE_BUSY;
+	return d->batch ? daemon_resubmit(d) : STORE_BUSY;
 }
 
 /* The next attempt to connect, until the window closes. */

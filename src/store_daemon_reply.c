@@ -224,13 +224,14 @@ daemon_batch_sent(const struct store_daemon *d)
 	return !d->feeding && d->ehead == d->elen;
 }
 
-/* Gives every request of the finished batch its reply. */
+/* The batch is done: its replies are in roots, for the core to read. */
 int
 daemon_finish_batch(struct store_daemon *d)
 {
-	if (rootset_reply(&d->roots, d->batch) == -1)
-		return store_oom(&d->store);
-	d->batch = NULL;
+	d->batch = 0;
+	free(d->batch_ids);
+	d->batch_ids = NULL;
+	d->nbatch_ids = 0;
 	/* Give back what the batch's requests and replies took. */
 	if (buf_used(&d->out) == 0)
 		buf_free(&d->out);
@@ -302,7 +303,7 @@ daemon_batch_over(struct store_daemon *d)
 {
 	if (d->rechecking && daemon_batch_sent(d))
 		return daemon_finish_reconnect(d);
-	if (d->batch != NULL && !d->reconnecting && daemon_batch_sent(d))
+	if (d->batch && !d->reconnecting && daemon_batch_sent(d))
 		return daemon_finish_batch(d);
 	if (d->adopting && !d->reconnecting && daemon_batch_sent(d))
 		return adopted(d);

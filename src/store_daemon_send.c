@@ -247,17 +247,43 @@ daemon_feed_start(struct store_daemon *d, enum expect_kind kind)
 	return daemon_feed(d);
 }
 
-int
-daemon_submit(struct store *s, struct batch *b)
+/* Encodes the batch begun in roots.asked. */
+static int
+start_batch(struct store_daemon *d)
 {
-	struct store_daemon *d = (struct store_daemon *)s;
-
-	if (rootset_begin(&d->roots, b) == -1 ||
-	    daemon_feed_start(d, EXPECT_QUERY_VALID) == -1)
+	if (daemon_feed_start(d, EXPECT_QUERY_VALID) == -1)
 		return store_oom(&d->store);
-	d->batch = b;
+	d->batch = 1;
 	/* Nothing queued (every root held already): done now. */
 	return daemon_batch_sent(d) ? daemon_finish_batch(d) : STORE_BUSY;
+}
+
+/*
+ * The core began the batch in roots.asked; a reconnect's recheck asks
+ * for every root, so the batch's roots are kept to start it again.
+ */
+int
+daemon_submit(struct store *s)
+{
+	struct store_daemon *d = (struct store_daemon *)s;
+	size_t n = d->roots.nasked;
+
+	free(d->batch_ids);
+	d->nbatch_ids = 0;
+	if ((d->batch_ids = reallocarray(NULL, n + 1,
+	    sizeof(*d->batch_ids))) == NULL)
+		return store_oom(&d->store);
+	memcpy(d->batch_ids, d->roots.asked, n * sizeof(*d->batch_ids));
+	d->nbatch_ids = n;
+	return start_batch(d);
+}
+
+int
+daemon_resubmit(struct store_daemon *d)
+{
+	if (rootset_begin_ids(&d->roots, d->batch_ids, d->nbatch_ids) == -1)
+		return store_oom(&d->store);
+	return start_batch(d);
 }
 
 /*
@@ -318,21 +344,17 @@ ahead_push(struct store_daemon *d, root_id id)
  * Their replies come from their own batch, which finds them held.
  */
 int
-daemon_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+daemon_ahead(struct store *s, const char *const *paths, size_t n)
 {
 	struct store_daemon *d = (struct store_daemon *)s;
-	const struct request *r;
 	root_id id;
 	size_t i;
 
-	if (!d->barrier || !d->ready || d->batch == NULL || !d->feeding ||
+	if (!d->barrier || !d->ready || !d->batch || !d->feeding ||
 	    !d->feed_barrier || d->feed_kind != EXPECT_QUERY_VALID)
 		return STORE_BUSY;
-	for (i = from; i < to; i++) {
-		r = &q->req[i];
-		if (r->kind != REQUEST_HOLD || r->reply != REPLY_PENDING)
-			continue;
-		if ((id = rootset_add(&d->roots, r->path)) == ROOT_NONE)
+	for (i = 0; i < n; i++) {
+		if ((id = rootset_add(&d->roots, paths[i])) == ROOT_NONE)
 			return store_oom(&d->store);
 		if (rootset_flags(&d->roots, id) &
 		    (ROOT_HELD | ROOT_ASKED | ROOT_AHEAD))

@@ -4,13 +4,15 @@
  * is made first: when the inner back end acks, both roots are in place.
  * A drop goes the other way: the link goes once the inner back end has
  * dropped the temporary root, so a refused drop keeps both.  A link this
- * batch made for a path the inner back end then refused goes too:
- * "error" roots nothing.
+ * batch made for a root the inner back end then refused goes too, and a
+ * root that cannot be linked never reaches the inner back end: "error"
+ * roots nothing.  Its root set is the inner store's.
  */
 #include "config.h"
 
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +29,17 @@ struct store_gcroots {
 	char		*path;		/* of the session directory */
 	size_t		 nlinks;
 	int		 inner_failed;	/* keep the session for the sweeper */
-	struct batch	*dropping;	/* a drop batch with inner, or NULL */
-	struct batch	*holding;	/* a hold batch with inner, or NULL */
-	size_t		*made;		/* holding's requests whose link it
-					   made, by index */
+	int		 holding;	/* a batch with inner */
+	root_id		*made;		/* the roots whose link it made */
 	size_t		 nmade, madecap;
+	struct root_refusal *unlinked;	/* roots it could not link: taken
+					   out of the batch, refused once
+					   inner is done */
+	size_t		 nunlinked, unlinkedcap;
+	int		 dropping;	/* a drop with inner */
+	char		**names;	/* its roots' link names */
+	char		**why;		/* the drop's reasons (store.h) */
+	size_t		 ndrop;
 };
 
 static int
@@ -61,62 +69,97 @@ gcroots_wakeup(struct store *s)
 	return store_wakeup(g->inner);
 }
 
+static struct rootset *
+gcroots_rootset(struct store *s)
+{
+	struct store_gcroots *g = (struct store_gcroots *)s;
+
+	return store_rootset(g->inner);
+}
+
 /*
- * Removes r's link.  One that cannot go (other than gone already) stays
- * until the session ends: r's reply becomes an error that says so, after
- * what (its temporary root's fate; it may be r->why, which is read
- * before it is replaced).  Returns 0/-1 (ENOMEM).
+ * Removes the link name.  Returns 0; or one that cannot go (other than
+ * gone already) stays until the session ends: -1, and reason says so,
+ * after what (its temporary root's fate).
  */
 static int
-unlink_root(struct store_gcroots *g, struct request *r, const char *what)
+unlink_root(struct store_gcroots *g, const char *name, const char *what,
+    char *reason, size_t len)
 {
-	char why[STORE_ERROR_MAX * 2];
-
-	if (unlinkat(g->session.fd, strrchr(r->path, '/') + 1, 0) == 0) {
+	if (unlinkat(g->session.fd, name, 0) == 0) {
 		g->nlinks--;
 		return 0;
 	}
 	if (errno == ENOENT)
 		return 0;
-	snprintf(why, sizeof(why), "%s, but its link in %s stays until the "
+	snprintf(reason, len, "%s, but its link in %s stays until the "
 	    "session ends: %s", what, g->path, strerror(errno));
-	return request_set_error(r, why);
+	return -1;
+}
+
+static void
+drop_free(struct store_gcroots *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ndrop && g->names != NULL; i++)
+		free(g->names[i]);
+	free(g->names);
+	g->names = NULL;
+	g->why = NULL;
+	g->ndrop = 0;
+	g->dropping = 0;
 }
 
 /* The inner store dropped its roots: the links go too. */
 static int
 unlink_dropped(struct store_gcroots *g)
 {
-	struct batch *b = g->dropping;
+	char reason[STORE_ERROR_MAX * 2];
 	size_t i;
 
-	g->dropping = NULL;
-	for (i = 0; i < b->n; i++)
-		if (b->req[i].reply == REPLY_DROPPED && unlink_root(g,
-		    &b->req[i], "its temporary root is dropped") == -1)
+	for (i = 0; i < g->ndrop; i++)
+		if (g->why[i] == NULL && unlink_root(g, g->names[i],
+		    "its temporary root is dropped", reason,
+		    sizeof(reason)) == -1 &&
+		    (g->why[i] = strdup(reason)) == NULL) {
+			drop_free(g);
 			return store_oom(&g->store);
+		}
+	drop_free(g);
 	return STORE_DONE;
 }
 
 /*
- * The inner store refused some paths of the hold batch: the links the
- * batch made for them go (one made before is a root the session holds).
+ * The inner store is done with the hold batch: the roots it could not
+ * link are refused, and the links the batch made for roots the inner
+ * store refused go (one made before is a root the session holds).
  */
 static int
 unlink_refused(struct store_gcroots *g)
 {
-	struct batch *b = g->holding;
-	struct request *r;
+	struct rootset *set = store_rootset(g->inner);
+	char reason[STORE_ERROR_MAX * 2], path[PATH_MAX];
+	const char *why;
+	root_id id;
 	size_t i;
+	int rc = 0;
 
-	g->holding = NULL;
-	for (i = 0; i < g->nmade; i++) {
-		r = &b->req[g->made[i]];
-		if (r->reply == REPLY_ERROR && unlink_root(g, r, r->why) == -1)
-			return store_oom(&g->store);
+	g->holding = 0;
+	for (i = 0; i < g->nunlinked && rc == 0; i++)
+		rc = rootset_refuse(set, g->unlinked[i].id,
+		    g->unlinked[i].why);
+	for (i = 0; i < g->nmade && rc == 0; i++) {
+		id = g->made[i];
+		if ((why = rootset_refusal(set, id)) != NULL &&
+		    unlink_root(g, strrchr(rootset_path(set, id, path), '/') +
+		    1, why, reason, sizeof(reason)) == -1)
+			rc = rootset_refuse_anew(set, id, reason);
 	}
-	g->nmade = 0;
-	return STORE_DONE;
+	for (i = 0; i < g->nunlinked; i++)
+		free(g->unlinked[i].why);
+	g->nmade = g->nunlinked = 0;
+	return rc == 0 ? STORE_DONE : store_oom(&g->store);
 }
 
 /* What the inner store said; a batch it finished may unlink. */
@@ -124,9 +167,9 @@ static int
 inner_done(struct store_gcroots *g, int status)
 {
 	status = inner_status(g, status);
-	if (status == STORE_DONE && g->dropping != NULL)
+	if (status == STORE_DONE && g->dropping)
 		return unlink_dropped(g);
-	if (status == STORE_DONE && g->holding != NULL)
+	if (status == STORE_DONE && g->holding)
 		return unlink_refused(g);
 	return status;
 }
@@ -147,11 +190,12 @@ gcroots_ready(struct store *s)
 	return store_ready(g->inner);
 }
 
-/* Notes that the batch's request i made its link.  Returns 0/-1. */
+/* Notes that the batch made the root's link.  Returns 0/-1. */
 static int
-made_push(struct store_gcroots *g, size_t i)
+made_push(struct store_gcroots *g, root_id id)
 {
-	size_t *grown, cap;
+	root_id *grown;
+	size_t cap;
 
 	if (g->nmade == g->madecap) {
 		cap = g->madecap ? g->madecap * 2 : 64;
@@ -161,55 +205,103 @@ made_push(struct store_gcroots *g, size_t i)
 		g->made = grown;
 		g->madecap = cap;
 	}
-	g->made[g->nmade++] = i;
+	g->made[g->nmade++] = id;
+	return 0;
+}
+
+/* Notes a root that could not be linked, and why.  Returns 0/-1. */
+static int
+unlinked_push(struct store_gcroots *g, root_id id, const char *why)
+{
+	struct root_refusal *grown;
+	size_t cap;
+	char *copy;
+
+	if ((copy = strdup(why)) == NULL)
+		return -1;
+	if (g->nunlinked == g->unlinkedcap) {
+		cap = g->unlinkedcap ? g->unlinkedcap * 2 : 8;
+		if ((grown = reallocarray(g->unlinked, cap,
+		    sizeof(*grown))) == NULL) {
+			free(copy);
+			return -1;
+		}
+		g->unlinked = grown;
+		g->unlinkedcap = cap;
+	}
+	g->unlinked[g->nunlinked].id = id;
+	g->unlinked[g->nunlinked++].why = copy;
 	return 0;
 }
 
 /*
- * Links the path of b's request i as its base name; one already there is
- * the same root.  Returns 0/-1 (ENOMEM).
+ * Links the root's path as its base name; one already there is the same
+ * root.  Returns 1 if linked, 0 if not (noted), -1 (ENOMEM).
  */
 static int
-link_root(struct store_gcroots *g, struct batch *b, size_t i)
+link_root(struct store_gcroots *g, const struct rootset *set, root_id id)
 {
-	struct request *r = &b->req[i];
-	const char *base = strrchr(r->path, '/') + 1;
-	char why[STORE_ERROR_MAX];
+	char path[PATH_MAX], why[STORE_ERROR_MAX];
+	const char *base = strrchr(rootset_path(set, id, path), '/') + 1;
 
-	if (symlinkat(r->path, g->session.fd, base) == 0) {
+	if (symlinkat(path, g->session.fd, base) == 0) {
 		g->nlinks++;
-		return made_push(g, i);
+		return made_push(g, id) == -1 ? -1 : 1;
 	}
 	if (errno == EEXIST)
-		return 0;
+		return 1;
 	snprintf(why, sizeof(why), "cannot link it in %s: %s", g->path,
 	    strerror(errno));
-	return request_set_error(r, why);
+	return unlinked_push(g, id, why);
 }
 
+/*
+ * The link first, then the temporary root: when the inner store acks,
+ * both are in place.  A root that cannot be linked leaves the batch
+ * before the inner store sees it.
+ */
 static int
-gcroots_submit(struct store *s, struct batch *b)
+gcroots_submit(struct store *s)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
-	size_t i;
+	struct rootset *set = store_rootset(g->inner);
+	size_t i = 0;
+	int rc;
 
-	g->nmade = 0;
-	g->holding = b;
-	for (i = 0; i < b->n; i++)
-		if (b->req[i].reply == REPLY_PENDING &&
-		    link_root(g, b, i) == -1)
+	g->nmade = g->nunlinked = 0;
+	g->holding = 1;
+	while (i < set->nasked) {
+		if ((rc = link_root(g, set, set->asked[i])) == -1)
 			return store_oom(s);
-	return inner_done(g, store_submit(g->inner, b));
+		if (rc == 0)
+			rootset_unask(set, set->asked[i]);
+		else
+			i++;
+	}
+	return inner_done(g, store_submit(g->inner));
 }
 
 /* The link goes once the inner store has let go of the temporary root. */
 static int
-gcroots_drop(struct store *s, struct batch *b)
+gcroots_drop(struct store *s, const root_id *ids, char **why, size_t n)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
+	const struct rootset *set = store_rootset(g->inner);
+	char path[PATH_MAX];
+	size_t i;
 
-	g->dropping = b;
-	return inner_done(g, store_drop(g->inner, b));
+	if ((g->names = calloc(n + 1, sizeof(*g->names))) == NULL)
+		return store_oom(s);
+	g->ndrop = n;
+	for (i = 0; i < n; i++)
+		if ((g->names[i] = strdup(strrchr(rootset_path(set, ids[i],
+		    path), '/') + 1)) == NULL) {
+			drop_free(g);
+			return store_oom(s);
+		}
+	g->why = why;
+	g->dropping = 1;
+	return inner_done(g, store_drop(g->inner, ids, why, n));
 }
 
 /* Links are durable: an inner failure loses only the temporary roots. */
@@ -225,6 +317,7 @@ static void
 gcroots_close(struct store *s)
 {
 	struct store_gcroots *g = (struct store_gcroots *)s;
+	size_t i;
 
 	if (g->inner != NULL)
 		store_close(g->inner);
@@ -235,6 +328,10 @@ gcroots_close(struct store *s)
 	else if (g->session.fd != -1 && session_remove(&g->session) == -1)
 		warn("%s: cannot remove", g->path);
 	session_close(&g->session);
+	drop_free(g);
+	for (i = 0; i < g->nunlinked; i++)
+		free(g->unlinked[i].why);
+	free(g->unlinked);
 	free(g->made);
 	free(g->path);
 	free(g);
@@ -247,6 +344,7 @@ static const struct store_ops gcroots_ops = {
 	.ready = gcroots_ready,
 	.submit = gcroots_submit,
 	.drop = gcroots_drop,
+	.rootset = gcroots_rootset,
 	.roots = gcroots_roots,
 	.close = gcroots_close,
 };

@@ -84,7 +84,6 @@ struct store_local {
 	size_t		 nheld;
 	enum phase	 phase;
 	long		 wake_at;	/* -1: no timer */
-	struct batch	*batch;
 	root_id		*fresh;		/* of the batch's roots (roots.asked),
 					   those it registers */
 	size_t		 nfresh;
@@ -201,16 +200,13 @@ on_socket(struct store_local *l, short revents)
 	return tell_or_check(l);
 }
 
-/* Gives every request of the batch its reply; the batch is done. */
+/* The batch is done: its replies are in roots, for the core to read. */
 static int
 finish_batch(struct store_local *l)
 {
-	if (rootset_reply(&l->roots, l->batch) == -1)
-		return store_oom(&l->store);
 	free(l->fresh);
 	l->fresh = NULL;
 	l->nfresh = 0;
-	l->batch = NULL;
 	l->phase = PHASE_IDLE;
 	l->wake_at = -1;
 	return STORE_DONE;
@@ -452,15 +448,13 @@ register_fresh(struct store_local *l)
 }
 
 static int
-local_submit(struct store *s, struct batch *b)
+local_submit(struct store *s)
 {
 	struct store_local *l = (struct store_local *)s;
 	size_t i;
 	int status;
 
-	l->batch = b;
-	if (rootset_begin(&l->roots, b) == -1 ||
-	    (l->fresh = reallocarray(NULL, l->roots.nasked + 1,
+	if ((l->fresh = reallocarray(NULL, l->roots.nasked + 1,
 	    sizeof(*l->fresh))) == NULL)
 		return store_oom(&l->store);
 	for (i = 0; i < l->roots.nasked; i++)
@@ -507,11 +501,18 @@ local_close(struct store *s)
  * the new one by name: no replacement is safe, so no single root can go.
  */
 static int
-local_drop(struct store *s, struct batch *b)
+local_drop(struct store *s, const root_id *ids, char **why, size_t n)
 {
-	return store_refuse_drop(s, b, "the local store cannot release one "
-	    "root: its temp-roots file lasts as long as the session (use a "
-	    "daemon store, or one session per set of paths)");
+	(void)ids;
+	return store_refuse_drop(s, why, n, "the local store cannot release "
+	    "one root: its temp-roots file lasts as long as the session (use "
+	    "a daemon store, or one session per set of paths)");
+}
+
+static struct rootset *
+local_rootset(struct store *s)
+{
+	return &((struct store_local *)s)->roots;
 }
 
 static const struct store_ops local_ops = {
@@ -521,6 +522,7 @@ static const struct store_ops local_ops = {
 	.ready = local_ready,
 	.submit = local_submit,
 	.drop = local_drop,
+	.rootset = local_rootset,
 	.roots = local_roots,
 	.close = local_close,
 };

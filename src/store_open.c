@@ -23,7 +23,6 @@
 #include "store_daemon.h"
 #include "store_gcroots.h"
 #include "store_local.h"
-#include "store_multi.h"
 #include "store_open.h"
 #include "store_renew.h"
 #include "storepath.h"
@@ -485,27 +484,34 @@ open_one(const struct store_choice *c, const char *storedir,
 	return s;
 }
 
-struct store *
+struct core *
 store_open_all(const struct store_choice *c, char *const *labels, size_t n,
     const char *storedir, const struct store_open_opts *o, char *err,
     size_t errlen, int *status)
 {
-	struct store *stores[STORE_MAX], *s;
+	struct core *core;
+	struct store *s;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if ((stores[i] = open_one(&c[i], storedir, o, err, errlen,
+	if ((core = core_new()) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		*status = KP_EXIT_OSERR;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if ((s = open_one(&c[i], storedir, o, err, errlen,
 		    status)) == NULL) {
-			while (i-- > 0)
-				store_close(stores[i]);
+			core_close(core);
 			return NULL;
 		}
-	if (n == 1)
-		return stores[0];
-	if ((s = store_multi_open(stores, (char **)labels, n, err,
-	    errlen)) == NULL)
-		*status = KP_EXIT_OSERR;
-	return s;
+		if (core_add(core, s, n > 1 ? labels[i] : NULL) == -1) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			*status = KP_EXIT_OSERR;
+			core_close(core);
+			return NULL;
+		}
+	}
+	return core;
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "core.h"
 #include "store.h"
 #include "transport.h"
 
@@ -58,13 +59,13 @@ struct store_open_opts {
 };
 
 /*
- * Opens the n chosen stores for store paths under storedir; more than one
- * become one store that roots on each, its replies naming them by
- * labels[i].  For gcroots, sets KEEP_PATHS_SESSION for our children.
- * Returns the store, or NULL with a message in err and an exit status in
- * *status, having closed any it opened.
+ * Opens the n chosen stores for store paths under storedir, the session
+ * core's stores (1 <= n <= STORE_MAX): with more than one, each reply
+ * names its store by labels[i].  For gcroots, sets KEEP_PATHS_SESSION for
+ * our children.  Returns the core, or NULL with a message in err and an
+ * exit status in *status, having closed any store it opened.
  */
-struct store *store_open_all(const struct store_choice *, char *const *labels,
+struct core *store_open_all(const struct store_choice *, char *const *labels,
 	    size_t n, const char *storedir, const struct store_open_opts *,
 	    char *err, size_t errlen, int *status);
 

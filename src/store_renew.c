@@ -3,17 +3,16 @@
  *
  * The roots the connection holds are its own set's (store_ops.rootset),
  * those marked ROOT_ROOTED by the replies of every batch ("ok" and
- * "missing" are rooted).  A drop batch:
- *	finds the roots it names (a path not held is an error reply);
+ * "missing" are rooted).  A drop of some of them:
  *	opens the next connection, and once it is ready has it adopt every
  *	other root (store_ops.adopt): registered, with no barrier, since the
  *	old connection holds them meanwhile: a collection running now read
  *	them from its file, and any later one reads them from the new one;
  *	releases the old connection, whose worker hangs up as it exits and
  *	so no longer holds the dropped roots (awaited from the main poll,
- *	never blocking it); then replies "dropped".
- * Should the next connection fail, it is closed, the drop requests get
- * error replies and the old connection goes on holding everything.
+ *	never blocking it); then the drop is done.
+ * Should the next connection fail, it is closed, every root of the drop
+ * gets its reason and the old connection goes on holding everything.
  */
 #include "config.h"
 
@@ -33,8 +32,9 @@ struct store_renew {
 	struct store	*old;		/* a drop's old one, releasing */
 	store_reopen_fn	 reopen;
 	void		*arg;
-	struct batch	*batch;		/* in flight, or NULL */
-	root_id		*dropped;	/* in cur's set, sorted */
+	int		 holding;	/* a hold batch is in flight */
+	const root_id	*dropped;	/* in cur's set, sorted (not owned) */
+	char		**why;		/* the drop's reasons (store.h) */
 	size_t		 ndropped;
 	int		 adopting;	/* next is taking the roots that stay */
 	size_t		 ncur, nnext;	/* the pollfds each filled in */
@@ -51,31 +51,33 @@ cur_status(struct store_renew *r, int status)
 	return status;
 }
 
-/* A hold batch is done: cur's set marks what it rooted. */
+/* A hold batch is done: cur's set holds its replies. */
 static int
 hold_done(struct store_renew *r)
 {
-	r->batch = NULL;
+	r->holding = 0;
 	return STORE_DONE;
 }
 
 static void
-dropped_free(struct store_renew *r)
+drop_forget(struct store_renew *r)
 {
-	free(r->dropped);
 	r->dropped = NULL;
+	r->why = NULL;
 	r->ndropped = 0;
 }
 
 /*
- * The drop failed before anything was released: error replies.  why may
- * lie in next, so it is copied before next is freed.
+ * The drop failed before anything was released: every root keeps held,
+ * with the reason.  why may lie in next, so it is copied before next is
+ * freed.
  */
 static int
 drop_abandon(struct store_renew *r, const char *why)
 {
 	char reason[STORE_ERROR_MAX + 64];
-	struct batch *b = r->batch;
+	char **whys = r->why;
+	size_t n = r->ndropped;
 
 	snprintf(reason, sizeof(reason), "nothing dropped: a new connection "
 	    "for the roots that stay failed: %s", why);
@@ -83,25 +85,17 @@ drop_abandon(struct store_renew *r, const char *why)
 		store_close(r->next);
 	r->next = NULL;
 	r->adopting = 0;
-	dropped_free(r);
-	r->batch = NULL;
-	return store_refuse_drop(&r->store, b, reason);
+	drop_forget(r);
+	return store_refuse_drop(&r->store, whys, n, reason);
 }
 
-/* The old connection has released its roots: the drops are done. */
+/* The old connection has released its roots: the drop is done. */
 static int
 drop_released(struct store_renew *r)
 {
-	struct batch *b = r->batch;
-	size_t i;
-
 	store_close(r->old);
 	r->old = NULL;
-	r->batch = NULL;
-	dropped_free(r);
-	for (i = 0; i < b->n; i++)
-		if (b->req[i].reply == REPLY_PENDING)
-			b->req[i].reply = REPLY_DROPPED;
+	drop_forget(r);
 	return STORE_DONE;
 }
 
@@ -196,82 +190,47 @@ renew_ready(struct store *s)
 	    store_ready(r->cur);
 }
 
+static struct rootset *
+renew_rootset(struct store *s)
+{
+	struct store_renew *r = (struct store_renew *)s;
+
+	return store_rootset(r->cur);
+}
+
 static int
-renew_submit(struct store *s, struct batch *b)
+renew_submit(struct store *s)
 {
 	struct store_renew *r = (struct store_renew *)s;
 	int status;
 
-	r->batch = b;
-	status = cur_status(r, store_submit(r->cur, b));
+	r->holding = 1;
+	status = cur_status(r, store_submit(r->cur));
 	return status == STORE_DONE ? hold_done(r) : status;
 }
 
 /* Holds queued behind a hold batch go to cur; none during a drop. */
 static int
-renew_ahead(struct store *s, const struct batch *q, size_t from, size_t to)
+renew_ahead(struct store *s, const char *const *paths, size_t n)
 {
 	struct store_renew *r = (struct store_renew *)s;
 
-	if (r->next != NULL || r->old != NULL ||
-	    r->batch == NULL || r->batch->n == 0 ||
-	    r->batch->req[0].kind != REQUEST_HOLD)
+	if (r->next != NULL || r->old != NULL || !r->holding)
 		return STORE_BUSY;
-	return cur_status(r, store_ahead(r->cur, q, from, to));
-}
-
-/*
- * Finds the roots b drops in cur's set, sorted and each once, in
- * r->dropped; a path not held gets its error reply.  Returns 0/-1.
- */
-static int
-find_dropped(struct store_renew *r, const struct rootset *set,
-    struct batch *b)
-{
-	root_id id;
-	size_t i, n = 0;
-
-	if ((r->dropped = reallocarray(NULL, b->n + 1,
-	    sizeof(*r->dropped))) == NULL)
-		return -1;
-	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply != REPLY_PENDING)
-			continue;
-		id = rootset_find(set, b->req[i].path);
-		if (id == ROOT_NONE || !(rootset_flags(set, id) & ROOT_ROOTED)) {
-			if (request_set_error(&b->req[i],
-			    "not held by this session") == -1)
-				return -1;
-			continue;
-		}
-		r->dropped[n++] = id;
-	}
-	qsort(r->dropped, n, sizeof(*r->dropped), rootset_id_cmp);
-	for (i = r->ndropped = 0; i < n; i++)
-		if (i == 0 || r->dropped[i] != r->dropped[i - 1])
-			r->dropped[r->ndropped++] = r->dropped[i];
-	return 0;
+	return cur_status(r, store_ahead(r->cur, paths, n));
 }
 
 static int
-renew_drop(struct store *s, struct batch *b)
+renew_drop(struct store *s, const root_id *ids, char **why, size_t n)
 {
 	struct store_renew *r = (struct store_renew *)s;
-	const struct rootset *set = store_rootset(r->cur);
 	char err[STORE_ERROR_MAX];
 
-	if (set == NULL)	/* store_renew_open takes only such a store */
-		return store_refuse_drop(s, b, "this store cannot release "
-		    "one root");
-	if (find_dropped(r, set, b) == -1) {
-		dropped_free(r);
-		return store_oom(&r->store);
-	}
-	if (r->ndropped == 0) {
-		dropped_free(r);
+	if (n == 0)
 		return STORE_DONE;
-	}
-	r->batch = b;
+	r->dropped = ids;
+	r->why = why;
+	r->ndropped = n;
 	if ((r->next = r->reopen(r->arg, err, sizeof(err))) == NULL)
 		return drop_abandon(r, err);
 	return STORE_BUSY;
@@ -295,7 +254,6 @@ renew_close(struct store *s)
 	if (r->old != NULL)
 		store_close(r->old);
 	store_close(r->cur);
-	dropped_free(r);
 	free(r->arg);
 	free(r);
 }
@@ -308,6 +266,7 @@ static const struct store_ops renew_ops = {
 	.submit = renew_submit,
 	.drop = renew_drop,
 	.ahead = renew_ahead,
+	.rootset = renew_rootset,
 	.roots = renew_roots,
 	.close = renew_close,
 };

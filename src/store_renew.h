@@ -18,8 +18,9 @@ typedef struct store *(*store_reopen_fn)(const void *arg, char *err,
 
 /*
  * Wraps first, which reopen(arg) opens again for each drop (both must
- * have store_ops.rootset, whose marks say what they hold); arg is freed
- * with free() when the store closes.  Returns the store, or NULL with a
+ * have store_ops.adopt; their sets' marks say what they hold); arg is
+ * freed with free() when the store closes.  Its root set is the current
+ * connection's.  Returns the store, or NULL with a
  * message in err (first and arg are freed then too).
  */
 struct store *store_renew_open(struct store *first, store_reopen_fn reopen,

@@ -30,6 +30,7 @@
 #include "batch.h"
 #include "buf.h"
 #include "store.h"
+#include "core.h"
 #include "store_daemon.h"
 #include "store_renew.h"
 #include "transport.h"
@@ -86,20 +87,36 @@ drain(int fd)
 		;
 }
 
+/* A batch done has a reply for every request, of every store. */
+static void
+check_replies(const struct core *c, const struct batch *b)
+{
+	const char *store;
+	size_t i, k;
+
+	for (i = 0; i < b->n; i++)
+		for (k = 0; k < core_replying(c); k++)
+			if (core_reply(c, i, k, &store)->kind ==
+			    REPLY_PENDING)
+				abort();
+}
+
 /* Submits the next batch once the store is ready and idle. */
 static int
-next_batch(struct store *s, size_t *sent, int *busy)
+next_batch(struct core *c, size_t *sent, int *busy)
 {
 	int status;
 
-	if (*busy || *sent == nbatches || !store_ready(s))
+	if (*busy || *sent == nbatches || !core_ready(c))
 		return STORE_BUSY;
-	status = store_start(s, &batches[(*sent)++]);
+	status = core_start(c, &batches[(*sent)++]);
+	if (status == STORE_DONE)
+		check_replies(c, &batches[*sent - 1]);
 	*busy = status == STORE_BUSY;
 	/* The next batch's holds offered ahead of this one's barrier, as
 	 * the loop offers what waits behind a batch in flight. */
 	if (*busy && *sent == 1)
-		status = store_ahead(s, &batches[1], 0, batches[1].n);
+		status = core_ahead(c, &batches[1], 0, batches[1].n);
 	return status == STORE_DONE ? STORE_BUSY : status;
 }
 
@@ -147,10 +164,10 @@ drain_old(int *old)
  * or reconnect that finds no listener waits for time, not input.
  */
 static void
-run(struct store *s, int *peer, const uint8_t *data, size_t off,
+run(struct core *s, int *peer, const uint8_t *data, size_t off,
     size_t split, size_t size, size_t piece, int drop)
 {
-	struct pollfd pfd[STORE_POLLFDS_MAX];
+	struct pollfd pfd[CORE_POLLFDS];
 	size_t sent = 0, end = split, turns, i, n;
 	int status = STORE_BUSY, busy = 0, shut = 0, old = -1, idle = 0;
 
@@ -180,11 +197,12 @@ run(struct store *s, int *peer, const uint8_t *data, size_t off,
 		if ((status = next_batch(s, &sent, &busy)) != STORE_BUSY)
 			break;
 		memset(pfd, 0, sizeof(pfd));
-		n = store_pollfd(s, pfd);
+		n = core_pollfd(s, pfd);
 		for (i = 0; i < n; i++)
 			pfd[i].revents = pfd[i].fd != -1 ? POLLIN | POLLOUT : 0;
-		status = store_handle(s, pfd);
+		status = core_handle(s, pfd);
 		if (status == STORE_DONE) {
+			check_replies(s, &batches[sent - 1]);
 			busy = 0;
 			status = STORE_BUSY;
 		}
@@ -244,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct transport t;
 	struct store *s;
+	struct core *c;
 	char err[512];
 	size_t split, piece;
 	int sv[2], peer, reconnect, drop;
@@ -277,10 +296,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sizeof(err))) == NULL)
 		abort();
 	if (s != NULL) {
-		run(s, &peer, data, 4, split, size, piece, drop);
+		if ((c = core_new()) == NULL || core_add(c, s, NULL) == -1)
+			abort();
+		run(c, &peer, data, 4, split, size, piece, drop);
 		close(peer);		/* so that close() need not wait */
-		store_roots(s);
-		store_close(s);
+		core_roots(c);
+		core_close(c);
 	} else
 		close(peer);
 	listener_flush();

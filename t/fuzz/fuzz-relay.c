@@ -115,20 +115,21 @@ unix_connect(const char *path)
 static void
 answer(struct harness *h, const uint8_t **p, const uint8_t *end)
 {
-	struct request *r;
+	struct reply rep = { NULL, REPLY_PENDING };
 	size_t i;
 	uint8_t how;
 
 	for (i = 0; i < h->queued.n; i++) {
-		r = &h->queued.req[i];
 		how = *p < end ? *(*p)++ : 0;
 		if (how % 3 == 2) {
-			if (request_set_error(r, "refused by the fuzzer") == -1)
+			if (reply_set_error(&rep, "refused by the fuzzer") == -1)
 				abort();
 		} else
-			r->reply = how % 3 ? REPLY_MISSING : REPLY_OK;
-		if (relay_answered(h->relay, r, &h->queued) == -1)
+			rep.kind = how % 3 ? REPLY_MISSING : REPLY_OK;
+		if (relay_answered(h->relay, &h->queued.req[i], &rep,
+		    &h->queued) == -1)
 			abort();
+		reply_clear(&rep);
 	}
 	/* relay_answered may queue a derivation's outputs: later. */
 	batch_free(&h->queued);

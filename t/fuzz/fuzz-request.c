@@ -96,19 +96,23 @@ static void
 check_replies(struct batch *b)
 {
 	struct buf out = { 0 };
+	struct reply rep;
 	size_t i, used;
 	const unsigned char *nl;
 
 	for (i = 0; i < b->n; i++) {
-		if (b->req[i].reply == REPLY_PENDING &&
+		rep.kind = b->req[i].reply;
+		rep.why = b->req[i].why;
+		if (rep.kind == REPLY_PENDING &&
 		    b->req[i].kind == REQUEST_DROP)
-			b->req[i].reply = REPLY_DROPPED;
-		else if (b->req[i].reply == REPLY_PENDING)
-			b->req[i].reply = i % 2 ? REPLY_OK : REPLY_MISSING;
-		if (b->req[i].reply != REPLY_ERROR && b->req[i].path == NULL)
+			rep.kind = REPLY_DROPPED;
+		else if (rep.kind == REPLY_PENDING)
+			rep.kind = i % 2 ? REPLY_OK : REPLY_MISSING;
+		if (rep.kind != REPLY_ERROR && b->req[i].path == NULL)
 			abort();
 		used = buf_used(&out);
-		if (request_format_reply(&out, &b->req[i], 0) == -1)
+		if (request_format_reply(&out, &b->req[i], &rep,
+		    i % 3 ? NULL : "store", 0) == -1)
 			break;
 		nl = memchr(buf_head(&out) + used, '\n', buf_used(&out) - used);
 		if (nl == NULL || nl != buf_head(&out) + buf_used(&out) - 1)

@@ -14,6 +14,7 @@
 #include "request.h"
 #include "rootset.h"
 #include "store.h"
+#include "core.h"
 #include "store_renew.h"
 #include "unit.h"
 
@@ -69,17 +70,15 @@ conn_ready(struct store *s)
 }
 
 static int
-conn_submit(struct store *s, struct batch *b)
+conn_submit(struct store *s)
 {
 	struct conn *c = (struct conn *)s;
 	size_t i;
 
-	if (rootset_begin(&c->roots, b) == -1)
-		return store_oom(s);
 	for (i = 0; i < c->roots.nasked; i++)
 		rootset_mark(&c->roots, c->roots.asked[i],
 		    ROOT_HELD | ROOT_VALID);
-	return rootset_reply(&c->roots, b) == -1 ? store_oom(s) : STORE_DONE;
+	return STORE_DONE;
 }
 
 static int
@@ -118,7 +117,7 @@ conn_roots(struct store *s)
 	return ((struct conn *)s)->roots.n;
 }
 
-static const struct rootset *
+static struct rootset *
 conn_rootset(struct store *s)
 {
 	return &((struct conn *)s)->roots;
@@ -173,31 +172,36 @@ reopen(const void *arg, char *err, size_t errlen)
 	return conn_new();
 }
 
+/* The renewing store of the session holding(). */
+static struct store *renew;
+
 /* A session holding P1, P2 and P3 on one fake connection. */
-static struct store *
+static struct core *
 holding(void)
 {
 	struct batch b = { NULL, 0, 0 };
 	struct buf in = { NULL, 0, 0, 0 };
-	struct store *s;
+	struct core *c;
 	char err[256];
 	int skipping = 0;
 
 	nmade = nclosed = 0;
 	reopen_fails = adopt_refuses = NULL;
-	s = store_renew_open(conn_new(), reopen, NULL, err, sizeof(err));
+	renew = store_renew_open(conn_new(), reopen, NULL, err, sizeof(err));
+	c = unit_core(renew);
 	buf_append(&in, P1 "\n" P2 "\n" P3 "\n", strlen(P1 P2 P3) + 3);
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
-	CHECK(unit_run(s, &b) == STORE_DONE);
-	CHECK_STR(unit_replies(&b, 0), "ok " P1 "\nok " P2 "\nok " P3 "\n");
+	CHECK(unit_run(c, &b) == STORE_DONE);
+	CHECK_STR(unit_core_replies(c, &b, 0),
+	    "ok " P1 "\nok " P2 "\nok " P3 "\n");
 	batch_free(&b);
 	buf_free(&in);
-	return s;
+	return c;
 }
 
-/* The drop lines of text, run on s: their replies. */
+/* The drop lines of text, run on c: their replies. */
 static const char *
-drop(struct store *s, const char *text)
+drop(struct core *c, const char *text)
 {
 	struct batch b = { NULL, 0, 0 };
 	struct buf in = { NULL, 0, 0, 0 };
@@ -206,8 +210,8 @@ drop(struct store *s, const char *text)
 
 	buf_append(&in, text, strlen(text));
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
-	CHECK(unit_run(s, &b) == STORE_DONE);
-	snprintf(out, sizeof(out), "%s", unit_replies(&b, 0));
+	CHECK(unit_run(c, &b) == STORE_DONE);
+	snprintf(out, sizeof(out), "%s", unit_core_replies(c, &b, 0));
 	batch_free(&b);
 	buf_free(&in);
 	return out;
@@ -216,7 +220,7 @@ drop(struct store *s, const char *text)
 static void
 drop_one(void)
 {
-	struct store *s = holding();
+	struct core *s = holding();
 	const struct rootset *set;
 
 	CHECK_STR(drop(s, "drop " P2 "\n"), "dropped " P2 "\n");
@@ -231,28 +235,28 @@ drop_one(void)
 	CHECK_STR(drop(s, "drop " P2 "\n"), "error drop " P2 ": not held by "
 	    "this session\n");
 	CHECK(nmade == 2);		/* no new connection for it */
-	store_close(s);
+	core_close(s);
 	CHECK(nclosed == 2);
 }
 
 static void
 new_connection_fails(void)
 {
-	struct store *s = holding();
+	struct core *s = holding();
 
 	reopen_fails = "connection refused";
 	CHECK_STR(drop(s, "drop " P1 "\n"), "error drop " P1 ": nothing "
 	    "dropped: a new connection for the roots that stay failed: "
 	    "connection refused\n");
-	CHECK(nclosed == 0 && store_rootset(s) == NULL);
-	CHECK(store_roots(s) == 3);
-	store_close(s);
+	CHECK(nclosed == 0 && store_rootset(renew) == &made[0]->roots);
+	CHECK(store_roots(renew) == 3);
+	core_close(s);
 }
 
 static void
 root_refused_on_adopt(void)
 {
-	struct store *s = holding();
+	struct core *s = holding();
 
 	adopt_refuses = P3;
 	CHECK_STR(drop(s, "drop " P1 "\n"), "error drop " P1 ": nothing "
@@ -261,7 +265,7 @@ root_refused_on_adopt(void)
 	/* The new connection is closed; the old one holds all three. */
 	CHECK(nmade == 2 && nclosed == 1 && made[1] == NULL);
 	CHECK(made[0] != NULL && made[0]->roots.n == 3);
-	store_close(s);
+	core_close(s);
 }
 
 int

@@ -63,7 +63,7 @@ refusals(void)
 	CHECK(buf_append(&in, line, sizeof(line) - 1) == 0);
 	CHECK(batch_take_lines(&b, SD, &in, &skipping, 100) == 0);
 	CHECK(b.n == 4);
-	CHECK_STR(unit_replies(&b, 0),
+	CHECK_STR(unit_replies(&b, NULL, 0),
 	    "error : empty request\n"
 	    "error /tmp/tab\\there: No such file or directory\n"
 	    "error " SD "/" HASH ": too short to be a store path\n"
@@ -85,8 +85,8 @@ long_lines(void)
 	line[REQUEST_LINE_MAX + 1] = '\0';
 	take(&b, &in, line, &skipping, 100);
 	CHECK(b.n == 1 && skipping);
-	CHECK(strncmp(unit_replies(&b, 0), "error xxxx", 10) == 0);
-	CHECK(strstr(unit_replies(&b, 0), "...: line too long\n") != NULL);
+	CHECK(strncmp(unit_replies(&b, NULL, 0), "error xxxx", 10) == 0);
+	CHECK(strstr(unit_replies(&b, NULL, 0), "...: line too long\n") != NULL);
 	/* More of it, then its end and a good line. */
 	take(&b, &in, "yyyy", &skipping, 100);
 	CHECK(b.n == 1);
@@ -121,7 +121,7 @@ drops(void)
 	/* "dropped" is a path, not a drop. */
 	CHECK(b.req[3].kind == REQUEST_HOLD);
 	b.req[3].reply = REPLY_PENDING;	/* its reason names the cwd */
-	CHECK_STR(unit_replies(&b, 0),
+	CHECK_STR(unit_replies(&b, NULL, 0),
 	    "error drop: no path to drop\n"
 	    "error drop : no path to drop\n");
 	batch_free(&b);
@@ -140,17 +140,15 @@ reply_lines(void)
 	b.req[0].reply = REPLY_OK;
 	b.req[1].reply = REPLY_MISSING;
 	b.req[2].reply = REPLY_DROPPED;
-	CHECK_STR(unit_replies(&b, 0),
+	CHECK_STR(unit_replies(&b, NULL, 0),
 	    "ok " P1 "\n"
 	    "missing " P2 "\n"
 	    "dropped " P1 "\n"
 	    "error /: not in the Nix store " SD "\n");
-	CHECK_STR(unit_replies(&b, 1),
+	CHECK_STR(unit_replies(&b, NULL, 1),
 	    "missing " P2 "\n"
 	    "error /: not in the Nix store " SD "\n");
-	for (size_t i = 0; i < b.n; i++)
-		b.req[i].store = "daemon";
-	CHECK_STR(unit_replies(&b, 0),
+	CHECK_STR(unit_replies(&b, "daemon", 0),
 	    "ok " P1 " daemon\n"
 	    "missing " P2 " daemon\n"
 	    "dropped " P1 " daemon\n"

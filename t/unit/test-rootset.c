@@ -94,6 +94,7 @@ batch_replies(void)
 {
 	struct rootset set;
 	struct batch b = { NULL, 0, 0 };
+	struct reply rep[5] = { { NULL, 0 } };
 	root_id a, c;
 
 	CHECK(rootset_init(&set, SD) == 0);
@@ -110,12 +111,15 @@ batch_replies(void)
 	rootset_mark(&set, a, ROOT_VALID);
 	CHECK(rootset_refuse(&set, c, "the daemon said no") == 0);
 	CHECK(rootset_refuse(&set, c, "a second reason") == 0);
-	CHECK(rootset_reply(&set, &b) == 0);
-	CHECK(b.req[0].reply == REPLY_OK && b.req[2].reply == REPLY_OK);
-	CHECK(b.req[1].reply == REPLY_MISSING);
-	CHECK(b.req[3].reply == REPLY_ERROR);
-	CHECK_STR(b.req[3].why, "the daemon said no");
-	CHECK_STR(b.req[4].why, "refused earlier");
+	CHECK(rootset_reply(&set, &b, rep) == 0);
+	CHECK(rep[0].kind == REPLY_OK && rep[2].kind == REPLY_OK);
+	CHECK(rep[1].kind == REPLY_MISSING);
+	CHECK(rep[3].kind == REPLY_ERROR);
+	CHECK_STR(rep[3].why, "the daemon said no");
+	/* Refused before the set saw it: its reply is left alone. */
+	CHECK(rep[4].kind == REPLY_PENDING && rep[4].why == NULL);
+	for (size_t i = 0; i < 5; i++)
+		reply_clear(&rep[i]);
 	/* Rooted: ok and missing; acked: ok only; refused: neither. */
 	CHECK((rootset_flags(&set, a) & (ROOT_ROOTED | ROOT_ACKED)) ==
 	    (ROOT_ROOTED | ROOT_ACKED));
@@ -129,11 +133,15 @@ batch_replies(void)
 	CHECK(set.nasked == 1 && set.nrefused == 0);
 	CHECK(!(rootset_flags(&set, a) & (ROOT_ASKED | ROOT_VALID)));
 	CHECK(rootset_flags(&set, a) & ROOT_ACKED);
-	/* After a reconnect: every root asked, none held any more. */
+	/*
+	 * After a reconnect: every root the session wants asked, none held
+	 * any more; not P3, refused and never rooted.
+	 */
 	rootset_mark(&set, a, ROOT_HELD);
 	CHECK(rootset_begin_all(&set) == 0);
-	CHECK(set.nasked == 3);
+	CHECK(set.nasked == 2);
 	CHECK(!(rootset_flags(&set, a) & ROOT_HELD));
+	CHECK(!(rootset_flags(&set, c) & ROOT_ASKED));
 	batch_free(&b);
 	rootset_free(&set);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "core.h"
 #include "store.h"
 
 extern int unit_failures;
@@ -44,13 +45,28 @@ extern int unit_failures;
 
 #define UNIT_DONE()	(unit_failures == 0 ? 0 : 1)
 
-/* The reply lines of b's answered requests, in order (static storage). */
-const char *unit_replies(const struct batch *, int quiet);
+/*
+ * The reply lines of b's requests that have one of their own (reply and
+ * why), from store (NULL: none named), in order (static storage).
+ */
+const char *unit_replies(const struct batch *, const char *store,
+	    int quiet);
+
+/* The reply lines of the batch c is done with, in order (static storage). */
+const char *unit_core_replies(const struct core *, const struct batch *,
+	    int quiet);
+
+/* A core of the one store s, or of stores s[0..n) labelled labels[i]. */
+struct core *unit_core(struct store *s);
+struct core *unit_cores(struct store **s, const char *const *labels,
+	    size_t n);
 
 /*
- * Starts b on s (store_start) and turns its handle, all fds quiet, until
+ * Starts b on c (core_start) and turns its handle, all fds quiet, until
  * it is no longer busy; returns its status (STORE_BUSY after 10 turns).
  */
-int	unit_run(struct store *, struct batch *);
+int	unit_run(struct core *, struct batch *);
+/* The same for the batch c has in flight. */
+int	unit_finish(struct core *);
 
 #endif
