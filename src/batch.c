@@ -57,12 +57,18 @@ batch_add(struct batch *b, const char *storedir, const char *input,
 	    request_parse(r, storedir, input, len);
 }
 
-int
-batch_add_captured(struct batch *b, const char *path)
+struct request *
+batch_add_captured(struct batch *b, const char *path, int how)
 {
 	struct request *r;
 
-	return (r = batch_push(b)) == NULL ? -1 : request_captured(r, path);
+	if ((r = batch_push(b)) == NULL)
+		return NULL;
+	if (request_captured(r, path, how) == -1) {
+		b->n--;		/* the zeroed request it was */
+		return NULL;
+	}
+	return r;
 }
 
 /* Appends the request of one line.  Returns 0/-1. */

@@ -33,8 +33,10 @@ int	batch_move(struct batch *to, struct batch *from, size_t max);
 int	batch_add(struct batch *, const char *storedir, const char *input,
 	    size_t len);
 
-/* Appends a hold for path, seen by capture mode.  Returns 0/-1. */
-int	batch_add_captured(struct batch *, const char *path);
+/* Appends a hold for path, seen by capture mode (how: enum
+ * request_capture).  Returns it, or NULL (ENOMEM). */
+struct request *batch_add_captured(struct batch *, const char *path,
+	    int how);
 
 /*
  * Moves the complete request lines of in into the batch, consuming them,

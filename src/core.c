@@ -22,8 +22,12 @@
 #include "xio.h"
 
 struct core_store {
-	struct store	*s;
+	struct store	*s;		/* NULL once a holding store is gone */
 	char		*label;		/* visibly encoded; NULL: the only one */
+	int		 holding;	/* opened while the session runs */
+	core_lost_fn	 lost;		/* a holding store's failure, told */
+	void		*lost_arg;
+	char		*gone_why;	/* why a holding store is gone */
 	int		 done;		/* with the batch in flight */
 	size_t		 off, npfd;	/* its pollfds: where, how many */
 	/* A drop in flight: the root of each request (ROOT_NONE: none),
@@ -63,13 +67,28 @@ core_new(void)
 	return c;
 }
 
-int
-core_add(struct core *c, struct store *s, const char *label)
+/* The session's own stores (not holding ones). */
+static size_t
+session_stores(const struct core *c)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < c->n; k++)
+		n += !c->st[k].holding;
+	return n;
+}
+
+static int
+add(struct core *c, struct store *s, const char *label, core_lost_fn lost,
+    void *arg)
 {
 	struct core_store *cs = &c->st[c->n];
+	int holding = lost != NULL;
 
-	if (c->n == STORE_MAX || (c->n > 0 && (label == NULL ||
-	    c->st[0].label == NULL))) {
+	/* Unlabelled: the one session store, whose replies name none. */
+	if (c->n == STORE_MAX || (label == NULL && (holding ||
+	    session_stores(c) > 0)) || (!holding && session_stores(c) > 0 &&
+	    c->st[0].label == NULL)) {
 		store_close(s);
 		errno = E2BIG;
 		return -1;
@@ -81,9 +100,24 @@ core_add(struct core *c, struct store *s, const char *label)
 		return -1;
 	}
 	cs->s = s;
+	cs->holding = holding;
+	cs->lost = lost;
+	cs->lost_arg = arg;
 	cs->done = 1;
-	c->n++;
-	return 0;
+	return (int)c->n++;
+}
+
+int
+core_add(struct core *c, struct store *s, const char *label)
+{
+	return add(c, s, label, NULL, NULL) == -1 ? -1 : 0;
+}
+
+int
+core_add_holding(struct core *c, struct store *s, const char *label,
+    core_lost_fn lost, void *arg)
+{
+	return add(c, s, label, lost, arg);
 }
 
 int
@@ -97,13 +131,41 @@ core_fail(struct core *c, int status, const char *fmt, ...)
 	return status;
 }
 
+static int store_done(struct core *, size_t);
+static void drop_free(struct core_store *);
+
+/*
+ * Holding store k failed: it goes, its owner is told, and its requests
+ * get error replies; the session goes on.
+ */
+static int
+holding_gone(struct core *c, size_t k, int status)
+{
+	struct core_store *cs = &c->st[k];
+
+	if ((cs->gone_why = strdup(cs->s->error)) == NULL)
+		cs->gone_why = NULL;
+	cs->lost(cs->lost_arg, status, cs->s->error, store_roots(cs->s),
+	    cs->s->lost);
+	store_close(cs->s);
+	cs->s = NULL;
+	drop_free(cs);
+	if (c->busy && k < c->nbatch && !cs->done)
+		return store_done(c, k);
+	return STORE_BUSY;
+}
+
 /* Store k failed: so has the session, and its message names store k. */
 static int
 store_failed(struct core *c, size_t k, int status)
 {
 	const struct core_store *cs = &c->st[k];
-	const char *error = cs->s->error;
+	const char *error;
 	size_t len;
+
+	if (cs->holding)
+		return holding_gone(c, k, status);
+	error = cs->s->error;
 
 	c->failed = (int)k;
 	c->lost = cs->s->lost;
@@ -164,6 +226,23 @@ drop_replies(struct core *c, size_t k, struct reply *rep)
 	return 0;
 }
 
+/* A gone holding store's replies: an error for each of its requests. */
+static int
+gone_replies(struct core *c, size_t k, struct reply *rep)
+{
+	const struct core_store *cs = &c->st[k];
+	const struct batch *b = c->batch;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_PENDING &&
+		    request_for(&b->req[i], (unsigned)k, cs->holding) &&
+		    reply_set_error(&rep[i], cs->gone_why != NULL ?
+		    cs->gone_why : "its store is gone") == -1)
+			return -1;
+	return 0;
+}
+
 /* Store k is done with the batch: its replies are read now, before its
  * set can change. */
 static int
@@ -174,11 +253,17 @@ store_done(struct core *c, size_t k)
 	int rc;
 
 	cs->done = 1;
-	if (c->dropping) {
+	if (cs->s == NULL) {
+		if (gone_replies(c, k, rep) == -1)
+			return core_fail(c, STORE_SYSTEM, "%s",
+			    strerror(ENOMEM));
+		rc = 0;
+	} else if (c->dropping) {
 		rc = drop_replies(c, k, rep);
 		drop_free(cs);
 	} else
-		rc = rootset_reply(store_rootset(cs->s), c->batch, rep);
+		rc = rootset_reply(store_rootset(cs->s), c->batch,
+		    (unsigned)k, cs->holding, rep);
 	if (rc == -1)
 		return store_failed(c, k, store_oom(cs->s));
 	if (++c->ndone < c->nbatch)
@@ -207,7 +292,8 @@ core_pollfd(struct core *c, struct pollfd *pfd)
 
 	for (k = 0; k < c->n; k++) {
 		c->st[k].off = n;
-		c->st[k].npfd = store_pollfd(c->st[k].s, &pfd[n]);
+		c->st[k].npfd = c->st[k].s != NULL ?
+		    store_pollfd(c->st[k].s, &pfd[n]) : 0;
 		n += c->st[k].npfd;
 	}
 	return n;
@@ -221,7 +307,7 @@ core_wakeup(struct core *c)
 
 	for (k = 0; k < c->n; k++)
 		first = xio_earliest(first, store_wakeup(c->st[k].s));
-	return first;
+	return first;	/* store_wakeup(NULL) is -1 */
 }
 
 int
@@ -231,7 +317,8 @@ core_due(struct core *c, const struct pollfd *pfd, size_t n)
 
 	(void)n;
 	for (k = 0; k < c->n; k++)
-		if (store_due(c->st[k].s, &pfd[c->st[k].off], c->st[k].npfd))
+		if (c->st[k].s != NULL && store_due(c->st[k].s,
+		    &pfd[c->st[k].off], c->st[k].npfd))
 			return 1;
 	return 0;
 }
@@ -245,7 +332,8 @@ core_handle(struct core *c, const struct pollfd *pfd)
 
 	for (k = 0; k < c->n; k++) {
 		cs = &c->st[k];
-		if (!store_due(cs->s, &pfd[cs->off], cs->npfd))
+		if (cs->s == NULL || !store_due(cs->s, &pfd[cs->off],
+		    cs->npfd))
 			continue;
 		status = on_store(c, k, store_handle(cs->s, &pfd[cs->off]));
 		if (status != STORE_BUSY)
@@ -260,7 +348,7 @@ core_ready(struct core *c)
 	size_t k;
 
 	for (k = 0; k < c->n; k++)
-		if (!store_ready(c->st[k].s))
+		if (c->st[k].s != NULL && !store_ready(c->st[k].s))
 			return 0;
 	return 1;
 }
@@ -285,10 +373,12 @@ find_dropped(struct core *c, size_t k, struct reply *rep)
 		return -1;
 	for (i = 0; i < b->n; i++) {
 		cs->drop_of[i] = ROOT_NONE;
-		if (b->req[i].reply != REPLY_PENDING)
+		if (b->req[i].reply != REPLY_PENDING ||
+		    !request_for(&b->req[i], (unsigned)k, cs->holding))
 			continue;
 		id = rootset_find(set, b->req[i].path);
-		if (id == ROOT_NONE || !(rootset_flags(set, id) & ROOT_ROOTED)) {
+		if (id == ROOT_NONE ||
+		    !(rootset_flags(set, id) & ROOT_ROOTED)) {
 			if (reply_set_error(&rep[i], "not held by this "
 			    "session") == -1)
 				return -1;
@@ -313,8 +403,11 @@ start_on(struct core *c, size_t k)
 	struct reply *rep = c->rep + k * c->batch->n;
 
 	cs->done = 0;
+	if (cs->s == NULL)
+		return store_done(c, k);
 	if (!c->dropping) {
-		if (rootset_begin(store_rootset(cs->s), c->batch) == -1)
+		if (rootset_begin(store_rootset(cs->s), c->batch,
+		    (unsigned)k, cs->holding) == -1)
 			return store_failed(c, k, store_oom(cs->s));
 		return on_store(c, k, store_submit(cs->s));
 	}
@@ -336,7 +429,9 @@ refused_replies(struct core *c)
 		if (b->req[i].reply == REPLY_PENDING)
 			continue;
 		for (k = 0; k < c->nbatch; k++)
-			if (reply_set_error(&c->rep[k * b->n + i],
+			if (request_for(&b->req[i], (unsigned)k,
+			    c->st[k].holding) &&
+			    reply_set_error(&c->rep[k * b->n + i],
 			    b->req[i].why) == -1)
 				return -1;
 	}
@@ -366,9 +461,13 @@ core_start(struct core *c, struct batch *b)
 	return STORE_BUSY;
 }
 
-/* The pending holds of q->req[from..to), as paths.  Returns how many. */
+/*
+ * The pending holds of q->req[from..to) for store k, as paths.  Returns
+ * how many.
+ */
 static size_t
-ahead_paths(struct core *c, const struct batch *q, size_t from, size_t to)
+ahead_paths(struct core *c, const struct batch *q, size_t from, size_t to,
+    size_t k)
 {
 	const char **grown;
 	size_t i, n = 0;
@@ -382,7 +481,8 @@ ahead_paths(struct core *c, const struct batch *q, size_t from, size_t to)
 	}
 	for (i = from; i < to; i++)
 		if (q->req[i].kind == REQUEST_HOLD &&
-		    q->req[i].reply == REPLY_PENDING)
+		    q->req[i].reply == REPLY_PENDING &&
+		    request_for(&q->req[i], (unsigned)k, c->st[k].holding))
 			c->paths[n++] = q->req[i].path;
 	return n;
 }
@@ -393,10 +493,11 @@ core_ahead(struct core *c, const struct batch *q, size_t from, size_t to)
 	size_t k, n;
 	int status;
 
-	if (!c->busy || c->dropping || (n = ahead_paths(c, q, from, to)) == 0)
+	if (!c->busy || c->dropping)
 		return STORE_BUSY;
 	for (k = 0; k < c->nbatch; k++) {
-		if (c->st[k].done)
+		if (c->st[k].done || c->st[k].s == NULL ||
+		    (n = ahead_paths(c, q, from, to, k)) == 0)
 			continue;
 		status = store_ahead(c->st[k].s, c->paths, n);
 		if (status != STORE_BUSY)
@@ -436,7 +537,8 @@ core_roots(struct core *c)
 	if (c->failed != -1)
 		return store_roots(c->st[c->failed].s);
 	for (k = 0; k < c->n; k++)
-		n += store_roots(c->st[k].s);
+		if (c->st[k].s != NULL && !c->st[k].holding)
+			n += store_roots(c->st[k].s);
 	return n;
 }
 
@@ -469,6 +571,7 @@ core_close(struct core *c)
 		store_close(c->st[k].s);
 		drop_free(&c->st[k]);
 		free(c->st[k].label);
+		free(c->st[k].gone_why);
 	}
 	replies_free(c);
 	free(c->paths);

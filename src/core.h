@@ -28,13 +28,33 @@ struct core;
 struct core *core_new(void);
 
 /*
- * Adds s, which the core owns from then on (and closes if it cannot be
- * added).  label names it in replies and messages (a --store value, made
- * visible here); NULL only for a session's one store, whose replies name
- * none.  Returns 0, or -1 with errno ENOMEM, or E2BIG: STORE_MAX stores
- * already, or a store without a label beside another.
+ * Adds s, one of the session's own stores, which the core owns from then
+ * on (and closes if it cannot be added): it roots every request that
+ * names no holding store.  label names it in replies and messages (a
+ * --store value, made visible here); NULL only for a session's one
+ * store, whose replies name none.  Returns 0, or -1 with errno ENOMEM,
+ * or E2BIG: STORE_MAX stores already, or a store without a label beside
+ * another.
  */
 int	core_add(struct core *, struct store *s, const char *label);
+
+/*
+ * A holding store failed (status, error; it had roots registered, or
+ * perhaps registered; lost: the paths known collected, one per line, or
+ * NULL as store.lost): the core closes it and its requests get error
+ * replies from then on; the session goes on.
+ */
+typedef void	(*core_lost_fn)(void *arg, int status, const char *error,
+		    size_t roots, const char *lost);
+
+/*
+ * Adds s as a holding store, opened while the session runs: it roots only
+ * the requests that name it (request.stores, bit 1 << the index
+ * returned), and its failure is lost(arg, ...)'s, not the session's.
+ * label names it (not NULL).  Returns its index, or -1 as core_add.
+ */
+int	core_add_holding(struct core *, struct store *s, const char *label,
+	    core_lost_fn lost, void *arg);
 
 /* The stores' fds to poll, at most CORE_POLLFDS; returns how many. */
 size_t	core_pollfd(struct core *, struct pollfd *);
@@ -68,7 +88,8 @@ int	core_ahead(struct core *, const struct batch *q, size_t from,
 size_t	core_replying(const struct core *);
 /*
  * Store k's reply to request i of the batch done, k < core_replying();
- * *store is its label (NULL: the session's only store).
+ * *store is its label (NULL: the session's only store).  REPLY_PENDING:
+ * the request was not for store k.
  */
 const struct reply *core_reply(const struct core *, size_t i, size_t k,
 	    const char **store);

@@ -16,6 +16,8 @@
 #define KP_EXIT_LOST		EX_TEMPFAIL	/* 75: roots lost */
 #define KP_EXIT_PROTOCOL	EX_PROTOCOL	/* 76: the store broke protocol */
 #define KP_EXIT_NOPERM		EX_NOPERM	/* 77: run set-user/group-ID */
+#define KP_EXIT_PARTIAL		79		/* capture over ssh held only
+						   part of what crossed */
 #define KP_EXIT_NOEXEC		126		/* COMMAND cannot run */
 #define KP_EXIT_NOTFOUND	127		/* COMMAND not found */
 

@@ -25,6 +25,8 @@
 #include "loop.h"
 #include "relay.h"
 #include "setid.h"
+#include "ssh_shim.h"
+#include "sshcap.h"
 #include "storepath.h"
 #include "batch.h"
 #include "store_open.h"
@@ -110,7 +112,9 @@ usage(int status)
 "                       running garbage collection is waited for silently)\n"
 "      --capture        serve COMMAND (NIX_REMOTE=unix://SOCKET) a daemon\n"
 "                       socket relayed to the store; hold every store path\n"
-"                       in its traffic (not for ssh-ng stores)\n"
+"                       in its traffic (not for ssh-ng stores); and run\n"
+"                       every ssh it starts here, holding on each host the\n"
+"                       paths that cross to it (capture over ssh)\n"
 "      --hold           with --capture and no COMMAND: print \"socket PATH\"\n"
 "                       first, and capture until stdin (or fd N) closes\n"
 "      --capture-max N  with --capture, hold at most N distinct paths\n"
@@ -126,7 +130,8 @@ usage(int status)
 "Exit status: 0 released; 64 usage; 65 a PATH was refused (COMMAND not run);\n"
 "69 store unreachable; 71 system error; 74 request/reply channel error;\n"
 "75 roots lost (or paths past --capture-max); 76 store protocol error;\n"
-"77 run set-user-ID or set-group-ID (refused); with COMMAND, its status.\n"
+"77 run set-user-ID or set-group-ID (refused); 79 capture over ssh held\n"
+"only part of what crossed to a host; with COMMAND, its status.\n"
 "See keep-paths(1).\n", getprogname(), getprogname(), getprogname());
 	exit(status);
 }
@@ -307,7 +312,7 @@ check_capture_options(const struct options *o)
 static struct relay *
 open_relay(const struct options *o, const struct store_choice *c,
     const char *storedir, struct core *core, long capture_max,
-    char *env[3], char **greeting)
+    char *env[4], char **greeting)
 {
 	struct transport_target up;
 	struct relay *relay;
@@ -325,7 +330,6 @@ open_relay(const struct options *o, const struct store_choice *c,
 		core_close(core);
 		errx(KP_EXIT_OSERR, "%s", msg);
 	}
-	env[2] = NULL;
 	*greeting = NULL;
 	if (asprintf(&env[0], "NIX_REMOTE=unix://%s", relay_socket(relay)) ==
 	    -1 || asprintf(&env[1], "NIX_DAEMON_SOCKET_PATH=%s",
@@ -335,6 +339,68 @@ open_relay(const struct options *o, const struct store_choice *c,
 	if (o->verbose)
 		warnx("capture: %s", relay_socket(relay));
 	return relay;
+}
+
+/* The first "ssh" in PATH, absolute; NULL if none. */
+static char *
+find_ssh(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *next, file[PATH_MAX], *found = NULL;
+
+	if (path == NULL || (copy = strdup(path)) == NULL)
+		return NULL;
+	for (dir = copy; dir != NULL && found == NULL; dir = next) {
+		if ((next = strchr(dir, ':')) != NULL)
+			*next++ = '\0';
+		if (*dir == '/' && (size_t)snprintf(file, sizeof(file),
+		    "%s/ssh", dir) < sizeof(file) && access(file, X_OK) == 0)
+			found = strdup(file);
+	}
+	free(copy);
+	return found;
+}
+
+/*
+ * Capture over ssh: the command's PATH starts with the capture directory,
+ * whose "ssh" leads back here (env[2]).  Without an ssh in PATH there is
+ * nothing to capture.  Exits on failure.
+ */
+static struct sshcap *
+open_sshcap(const struct options *o, const char *storedir, struct core *core,
+    struct relay *relay, const struct settings *s, char *env[4])
+{
+	struct sshcap_config cfg;
+	struct sshcap *cap;
+	char self[PATH_MAX], msg[1024], *real_ssh;
+	const char *path = getenv("PATH");
+	ssize_t n;
+
+	if ((real_ssh = find_ssh()) == NULL) {
+		if (o->verbose)
+			warnx("capture over ssh: no ssh in PATH");
+		return NULL;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		err(KP_EXIT_OSERR, "/proc/self/exe");
+	self[n] = '\0';
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.storedir = storedir;
+	cfg.dir = relay_directory(relay, &cfg.dir_fd);
+	cfg.real_ssh = real_ssh;
+	cfg.self = self;
+	cfg.core = core;
+	cfg.reconnect_ms = s->reconnect * 1000;
+	cfg.max_seen = (size_t)s->capture_max;
+	cfg.verbose = o->verbose;
+	cap = sshcap_open(&cfg, msg, sizeof(msg));
+	free(real_ssh);
+	if (cap == NULL)
+		errx(KP_EXIT_OSERR, "capture over ssh: %s", msg);
+	if (asprintf(&env[2], "PATH=%s%s%s", cfg.dir, path != NULL ? ":" : "",
+	    path != NULL ? path : "") == -1)
+		err(KP_EXIT_OSERR, NULL);
+	return cap;
 }
 
 /*
@@ -424,7 +490,9 @@ main(int argc, char **argv)
 	struct store_choice choices[STORE_MAX];
 	struct core *core;
 	struct relay *relay = NULL;
-	char *storedir, *shown, *env[3] = { NULL, NULL, NULL }, *greeting = NULL;
+	struct sshcap *sshcap = NULL;
+	char *storedir, *shown, *env[4] = { NULL, NULL, NULL, NULL };
+	char *greeting = NULL;
 	int i, n, status, signo = 0;
 
 	std_fds_open();
@@ -432,6 +500,9 @@ main(int argc, char **argv)
 		errx(KP_EXIT_NOPERM, "refusing to run set-user-ID or "
 		    "set-group-ID: the caller's environment would choose the "
 		    "programs run and the directories removed");
+	/* The capture directory's "ssh" (sshcap.h), not a user's call. */
+	if (argc >= 3 && strcmp(argv[1], "--ssh-shim") == 0)
+		return ssh_shim_main(argv[2], argc - 3, argv + 3);
 	/* A reader that goes away is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
@@ -467,9 +538,12 @@ main(int argc, char **argv)
 	if (o.capture)
 		relay = open_relay(&o, &choices[0], storedir, core,
 		    s.capture_max, env, &greeting);
+	if (o.capture && o.command != NULL)
+		sshcap = open_sshcap(&o, storedir, core, relay, &s, env);
 
 	memset(&lc, 0, sizeof(lc));
 	lc.relay = relay;
+	lc.sshcap = sshcap;
 	lc.command_env = relay != NULL ? env : NULL;
 	lc.greeting = greeting;
 	lc.print_roots = o.print_roots;
@@ -481,10 +555,12 @@ main(int argc, char **argv)
 	lc.connect_timeout_ms = (int)s.connect_timeout * 1000;
 	lc.store_timeout_ms = (int)s.store_timeout * 1000;
 	status = loop_run(core, &initial, &lc, &signo);
+	sshcap_close(sshcap);	/* its files are in the relay's directory */
 	relay_close(relay);
 
 	free(env[0]);
 	free(env[1]);
+	free(env[2]);
 	free(greeting);
 	batch_free(&initial);
 	conf_free(&s);

@@ -97,18 +97,32 @@ loop_ending(struct loop *l, int rc)
 	l->ending = 1;
 	l->end_status = rc;
 	l->parent_fd = -1;
-	if (relay_end(l->cfg->relay, &l->queued) == -1) {
+	if (relay_end(l->cfg->relay, &l->queued) == -1 ||
+	    (l->cfg->sshcap != NULL && sshcap_end(l->cfg->sshcap,
+	    &l->queued) == -1)) {
 		warn("requests");
 		return KP_EXIT_OSERR;
 	}
 	return LOOP_GO;
 }
 
-/* The end comes once capture's list of paths is written. */
+/*
+ * The end comes once capture's list of paths is written: the daemon
+ * relay's, then each host's; with hosts, every line names its store.
+ */
 static int
 session_ended(struct loop *l)
 {
-	switch (relay_end_listed(l->cfg->relay, &l->out, l->cfg->json)) {
+	struct sshcap *cap = l->cfg->sshcap;
+	int hosts = cap != NULL && sshcap_seen_any(cap), rc;
+
+	if (cap != NULL && !sshcap_end_answered(cap))
+		return LOOP_GO;	/* a host's replies are awaited */
+	rc = relay_end_listed(l->cfg->relay, &l->out, l->cfg->json,
+		    hosts ? "local" : NULL);
+	if (rc == 1 && cap != NULL)
+		rc = sshcap_end_listed(cap, &l->out, l->cfg->json);
+	switch (rc) {
 	case -1:
 		warn("replies");
 		return KP_EXIT_OSERR;
@@ -143,6 +157,8 @@ on_signals(struct loop *l)
 		if (signo == SIGCHLD) {
 			if (l->cfg->relay != NULL)
 				relay_reap(l->cfg->relay);
+			if (l->cfg->sshcap != NULL)
+				sshcap_reap(l->cfg->sshcap);
 			if (l->child > 0 &&
 			    waitpid(l->child, &wstatus, WNOHANG) == l->child)
 				return child_exited(l, wstatus);
@@ -163,10 +179,11 @@ on_signals(struct loop *l)
 	return LOOP_GO;
 }
 
-/* Then the store's pollfds (it may fill in several), and the relay's. */
+/* Then the stores' pollfds, the relay's, and capture over ssh's. */
 enum { PFD_SIGNAL, PFD_PARENT, PFD_STDOUT, PFD_STORE,
     PFD_RELAY = PFD_STORE + CORE_POLLFDS,
-    PFD_COUNT = PFD_RELAY + RELAY_POLLFDS };
+    PFD_SSH = PFD_RELAY + RELAY_POLLFDS,
+    PFD_COUNT = PFD_SSH + SSHCAP_POLLFDS };
 
 static void
 fill_pollfds(struct loop *l, struct pollfd *pfd)
@@ -178,6 +195,9 @@ fill_pollfds(struct loop *l, struct pollfd *pfd)
 		pfd[i].fd = -1;
 	if (l->cfg->relay != NULL)
 		relay_pollfd(l->cfg->relay, &pfd[PFD_RELAY],
+		    l->queued.n < QUEUE_MAX);
+	if (l->cfg->sshcap != NULL)
+		sshcap_pollfd(l->cfg->sshcap, &pfd[PFD_SSH],
 		    l->queued.n < QUEUE_MAX);
 	pfd[PFD_SIGNAL].fd = sigpipe_fds[0];
 	pfd[PFD_SIGNAL].events = POLLIN;
@@ -308,6 +328,11 @@ run(struct loop *l)
 			warn("capture");
 			return KP_EXIT_OSERR;
 		}
+		if (l->cfg->sshcap != NULL && sshcap_handle(l->cfg->sshcap,
+		    &pfd[PFD_SSH], &l->queued) == -1) {
+			warn("capture over ssh");
+			return KP_EXIT_OSERR;
+		}
 	}
 }
 
@@ -342,6 +367,9 @@ loop_run(struct core *core, struct batch *initial,
 		if (rc == KP_EXIT_OK)
 			rc = KP_EXIT_LOST;
 	}
+	if (cfg->sshcap != NULL && sshcap_partial(cfg->sshcap) &&
+	    rc == KP_EXIT_OK)
+		rc = KP_EXIT_PARTIAL;
 	loop_io_drain(&l);
 	/* Closing the connection is what releases the roots. */
 	loop_store_close(&l);

@@ -8,6 +8,7 @@
 #define KP_LOOP_H
 
 #include "relay.h"
+#include "sshcap.h"
 #include "batch.h"
 #include "core.h"
 
@@ -19,6 +20,7 @@ struct loop_config {
 	int		 connect_timeout_ms; /* for the store to become ready */
 	int		 store_timeout_ms; /* silence with a batch out; 0: none */
 	struct relay	*relay;		/* capture mode's, or NULL */
+	struct sshcap	*sshcap;	/* capture over ssh, or NULL */
 	char *const	*command_env;	/* NAME=VALUE for the command only,
 					   or NULL */
 	const char	*greeting;	/* the first line on stdout, or NULL */

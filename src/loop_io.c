@@ -66,6 +66,8 @@ loop_io_format(struct loop *l)
 			continue;
 		for (k = 0; k < core_replying(l->core); k++) {
 			rep = core_reply(l->core, i, k, &store);
+			if (rep->kind == REPLY_PENDING)
+				continue;	/* not for store k */
 			if (request_format_reply(&l->out, r, rep, store,
 			    l->cfg->quiet) == -1)
 				return -1;

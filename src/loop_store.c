@@ -122,6 +122,8 @@ check_command_paths(struct loop *l)
 			continue;
 		for (k = 0; k < core_replying(l->core); k++) {
 			rep = core_reply(l->core, i, k, &store);
+			if (rep->kind == REPLY_PENDING)
+				continue;	/* not for store k */
 			if (rep->kind == REPLY_MISSING)
 				warnx("%s: not valid%s%s", r->path,
 				    store != NULL ? " on " : "",
@@ -149,6 +151,8 @@ captured_reply(struct loop *l, size_t i)
 
 	for (k = 0; k < core_replying(l->core); k++) {
 		rep = core_reply(l->core, i, k, &store);
+		if (rep->kind == REPLY_PENDING)
+			continue;	/* not for store k */
 		if (worst == NULL || rep->kind == REPLY_ERROR ||
 		    (rep->kind == REPLY_MISSING && worst->kind == REPLY_OK))
 			worst = rep;
@@ -156,22 +160,32 @@ captured_reply(struct loop *l, size_t i)
 	return worst;
 }
 
-/* The relay hears the replies to the paths it captured, once each. */
+/* Capture hears the replies to the paths it captured, once each. */
 static int
 captured_replies(struct loop *l)
 {
+	const struct request *r;
 	const struct reply *rep;
 	size_t i;
 	int rc = LOOP_GO;
 
 	for (i = 0; i < l->inflight.n; i++) {
-		if (!l->inflight.req[i].captured ||
-		    (rep = captured_reply(l, i)) == NULL)
+		r = &l->inflight.req[i];
+		if ((rep = captured_reply(l, i)) == NULL)
 			continue;
-		if (relay_answered(l->cfg->relay, &l->inflight.req[i], rep,
-		    &l->queued) == -1) {
-			warn("capture");
-			rc = KP_EXIT_OSERR;
+		switch ((enum request_capture)r->captured) {
+		case CAPTURED_NOT:
+			break;
+		case CAPTURED_RELAY:
+			if (relay_answered(l->cfg->relay, r, rep,
+			    &l->queued) == -1) {
+				warn("capture");
+				rc = KP_EXIT_OSERR;
+			}
+			break;
+		case CAPTURED_SSH:
+			sshcap_answered(l->cfg->sshcap, r, rep);
+			break;
 		}
 	}
 	return rc;
@@ -197,7 +211,8 @@ batch_done(struct loop *l)
 		warn("replies");
 		rc = KP_EXIT_OSERR;
 	}
-	if (l->cfg->relay != NULL && (captured = captured_replies(l)) !=
+	if ((l->cfg->relay != NULL || l->cfg->sshcap != NULL) &&
+	    (captured = captured_replies(l)) !=
 	    LOOP_GO)
 		rc = captured;
 	/* Freed, not kept: a session holding roots for hours should not

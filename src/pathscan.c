@@ -15,6 +15,7 @@
 
 #include "pathscan.h"
 #include "storepath.h"
+#include "xio.h"
 
 /* The longest base name: hash, dash, name. */
 #define BASE_MAX	(STOREPATH_HASH_LEN + 1 + STOREPATH_NAME_MAX)
@@ -174,4 +175,23 @@ pathscan_end(struct pathscan *s, pathscan_found found, void *arg)
 
 	pathscan_free(s);
 	return rc;
+}
+
+int
+pathscan_read(struct pathscan *scan, int fd, struct buf *to,
+    pathscan_found found, void *arg)
+{
+	unsigned char chunk[65536];
+	ssize_t n;
+
+	if ((n = xio_read(fd, chunk, sizeof(chunk))) == 0) {
+		errno = 0;
+		return -1;
+	}
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	if (pathscan_feed(scan, chunk, (size_t)n, found, arg) == -1 ||
+	    buf_append(to, chunk, (size_t)n) == -1)
+		return -2;
+	return 1;
 }

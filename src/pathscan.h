@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /* Called with each path found (len bytes, not NUL-terminated). Returns 0,
  * or -1 to stop the scan with that status. */
 typedef int	(*pathscan_found)(void *arg, const char *path, size_t len);
@@ -44,6 +46,15 @@ int	pathscan_feed(struct pathscan *, const void *data, size_t len,
  * pathscan_feed does.
  */
 int	pathscan_end(struct pathscan *, pathscan_found found, void *arg);
+
+/*
+ * Reads what the non-blocking fd has (at most 64 KiB), scans it, and
+ * appends it to to: capture's relays, on their way through.  Returns 1 if
+ * it read, 0 if there was nothing, -1 at end of file (errno 0) or an
+ * error, -2 if the scan or to ran out of memory.
+ */
+int	pathscan_read(struct pathscan *, int fd, struct buf *to,
+	    pathscan_found found, void *arg);
 
 /* Frees the scan, deciding nothing more. */
 void	pathscan_free(struct pathscan *);

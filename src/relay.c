@@ -83,6 +83,13 @@ relay_socket(const struct relay *r)
 	return r->sock;
 }
 
+const char *
+relay_directory(const struct relay *r, int *fd)
+{
+	*fd = r->dir_fd;
+	return r->dir;
+}
+
 /* A "nix-daemon --stdio" of a closed connection, reaped when it exits. */
 static void
 child_closing(struct relay *r, pid_t pid)
@@ -289,29 +296,6 @@ relay_wakeup(struct relay *r)
 	return r->paused_until;
 }
 
-/*
- * Reads what fd has into to, after scanning it.  Returns 1 if it read,
- * 0 if there was nothing, -1 at EOF or error (errno 0: EOF), -2 for
- * ENOMEM.
- */
-static int
-relay_bytes(struct conn *c, int fd, struct pathscan *scan, struct buf *to)
-{
-	unsigned char chunk[IO_CHUNK];
-	ssize_t n;
-
-	if ((n = xio_read(fd, chunk, sizeof(chunk))) == 0) {
-		errno = 0;
-		return -1;
-	}
-	if (n == -1)
-		return errno == EAGAIN ? 0 : -1;
-	if (pathscan_feed(scan, chunk, (size_t)n, relay_seen_path, c) == -1 ||
-	    buf_append(to, chunk, (size_t)n) == -1)
-		return -2;
-	return 1;
-}
-
 /* "end of file", or the error. */
 static const char *
 end_reason(void)
@@ -359,8 +343,8 @@ conn_handle(struct relay *r, struct conn *c, short cev, short uev)
 	if (cev & POLLNVAL || uev & POLLNVAL)
 		return conn_close_client(r, c, "fd closed under us");
 	if (cev & (POLLIN | POLLHUP | POLLERR) && c->up.fd != -1) {
-		if ((n = relay_bytes(c, c->client, &c->from_client,
-		    &c->to_up)) == -2)
+		if ((n = pathscan_read(&c->from_client, c->client, &c->to_up,
+		    relay_seen_path, c)) == -2)
 			return -1;
 		if (n == -1) {
 			snprintf(why, sizeof(why), "closed (%s)", end_reason());
@@ -368,8 +352,8 @@ conn_handle(struct relay *r, struct conn *c, short cev, short uev)
 		}
 	}
 	if (uev & (POLLIN | POLLHUP | POLLERR)) {
-		if ((n = relay_bytes(c, c->up.fd, &c->from_up,
-		    &c->to_client)) == -2)
+		if ((n = pathscan_read(&c->from_up, c->up.fd, &c->to_client,
+		    relay_seen_path, c)) == -2)
 			return -1;
 		if (n == -1)
 			conn_up_gone(r, c);

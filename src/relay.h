@@ -47,6 +47,9 @@ struct relay *relay_open(const char *storedir,
 /* The socket's path. */
 const char *relay_socket(const struct relay *);
 
+/* The private directory the socket is in (0700, ours), and its fd. */
+const char *relay_directory(const struct relay *, int *fd);
+
 /*
  * Fills in pfd[0 .. RELAY_POLLFDS) (fd -1: none).  Without room (the
  * session's queue is full), no client's bytes are read: they could name
@@ -109,10 +112,12 @@ int	relay_end(struct relay *, struct batch *queued);
 /*
  * Once every path of the end phase has its reply, appends their list to
  * out, once: "ok PATH" or "missing PATH" for each, sorted, as their last
- * replies say; with json, one JSON object a line instead.  Returns 1 once
+ * replies say, each naming store unless it is NULL; with json, one JSON
+ * object a line instead.  Returns 1 once
  * the list is in out, 0 while replies are awaited, or -1 (ENOMEM).
  */
-int	relay_end_listed(struct relay *, struct buf *out, int json);
+int	relay_end_listed(struct relay *, struct buf *out, int json,
+	    const char *store);
 
 /*
  * Closes every connection, reaps the children, and removes the socket

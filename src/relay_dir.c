@@ -114,6 +114,7 @@ relay_dir_make(struct relay *r, char *err, size_t errlen)
 	}
 	r->dir_dev = st.st_dev;
 	r->dir_ino = st.st_ino;
+	snprintf(r->dir, sizeof(r->dir), "%s/%s", r->base, r->name);
 	if ((size_t)snprintf(r->sock, sizeof(r->sock), "%s/%s/socket", r->base,
 	    r->name) >= sizeof(r->sock)) {
 		snprintf(err, errlen, "%s/%s/socket: too long for a unix socket "

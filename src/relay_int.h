@@ -49,6 +49,7 @@ struct relay {
 	dev_t		 dir_dev;
 	ino_t		 dir_ino;
 	char		 sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 listen_fd;	/* -1 once no more clients are taken */
 	long		 paused_until;	/* -1, or accept() ran out of fds */
 	struct conn	 conns[RELAY_CLIENTS_MAX];

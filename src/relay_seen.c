@@ -40,7 +40,7 @@ seen_find(struct relay *r, const char *path)
 static int
 seen_submit(struct relay *r, struct seen *s, struct batch *queued)
 {
-	if (batch_add_captured(queued, s->path) == -1)
+	if (batch_add_captured(queued, s->path, CAPTURED_RELAY) == NULL)
 		return -1;
 	s->seq = ++r->submitted;
 	s->reply = REPLY_PENDING;
@@ -281,21 +281,9 @@ seen_sort_cmp(const void *a, const void *b)
 	    (*(struct seen *const *)b)->path);
 }
 
-static const char *
-reply_word(enum reply_kind k)
-{
-	switch (k) {
-	case REPLY_OK:		return "ok";
-	case REPLY_MISSING:	return "missing";
-	case REPLY_ERROR:	return "error";
-	case REPLY_DROPPED:	return "dropped";
-	case REPLY_PENDING:	return "pending";
-	}
-	abort();
-}
-
 int
-relay_end_listed(struct relay *r, struct buf *out, int json)
+relay_end_listed(struct relay *r, struct buf *out, int json,
+    const char *store)
 {
 	const struct seen *s;
 	size_t i;
@@ -310,12 +298,7 @@ relay_end_listed(struct relay *r, struct buf *out, int json)
 	/* Store paths are name characters and slashes: nothing to escape. */
 	for (i = 0; i < r->nseen && rc == 0; i++) {
 		s = r->seen[i];
-		if (json)
-			rc = buf_printf(out, "{\"path\":\"%s\",\"reply\":\"%s\"}\n",
-			    s->path, reply_word(s->reply));
-		else
-			rc = buf_printf(out, "%s %s\n", reply_word(s->reply),
-			    s->path);
+		rc = request_format_root(out, s->path, s->reply, store, json);
 	}
 	return rc == 0 ? 1 : -1;
 }

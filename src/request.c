@@ -115,12 +115,12 @@ request_parse(struct request *r, const char *storedir, const char *input,
 }
 
 int
-request_captured(struct request *r, const char *path)
+request_captured(struct request *r, const char *path, int how)
 {
 	if ((r->path = strdup(path)) == NULL)
 		return -1;
 	r->kind = REQUEST_HOLD;
-	r->captured = 1;
+	r->captured = (unsigned char)how;
 	return 0;
 }
 
@@ -175,6 +175,30 @@ const char *
 request_input(const struct request *r)
 {
 	return r->input != NULL ? r->input : r->path;
+}
+
+int
+request_format_root(struct buf *out, const char *path, enum reply_kind kind,
+    const char *store, int json)
+{
+	const char *word = "pending";
+
+	/* No default: a new reply kind is a compile error here. */
+	switch (kind) {
+	case REPLY_OK:		word = "ok"; break;
+	case REPLY_MISSING:	word = "missing"; break;
+	case REPLY_ERROR:	word = "error"; break;
+	case REPLY_DROPPED:	word = "dropped"; break;
+	case REPLY_PENDING:	break;
+	}
+	/* Store paths and labels need no escaping: name characters, and
+	 * labels made visible. */
+	if (json)
+		return buf_printf(out,
+		    "{\"path\":\"%s\",\"reply\":\"%s\"%s%s%s}\n", path, word, store != NULL ? ",\"store\":\"" : "",
+		    store != NULL ? store : "", store != NULL ? "\"" : "");
+	return buf_printf(out, "%s %s%s%s\n", word, path,
+	    store != NULL ? " " : "", store != NULL ? store : "");
 }
 
 /* Appends the strings up to NULL.  Returns 0/-1. */

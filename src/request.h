@@ -55,11 +55,31 @@ struct request {
 	char		*why;	/* refused: the reason */
 	/* Bytes, not enums: a batch holds 16,384 of these. */
 	unsigned char	 kind;	/* enum request_kind */
-	unsigned char	 captured; /* seen in capture mode's relayed
-				   traffic: its reply goes to the relay,
-				   not to stdout */
+	unsigned char	 captured; /* enum request_capture: seen in capture
+				   mode's relayed traffic, its reply goes
+				   there, not to stdout */
 	unsigned char	 reply;	/* enum reply_kind */
+	unsigned char	 stores; /* 0: for the session's stores; else for
+				   the holding stores of these bits
+				   (1 << the core's index of each) */
 };
+
+/* Where a captured request's reply goes. */
+enum request_capture {
+	CAPTURED_NOT,		/* the parent's: to stdout */
+	CAPTURED_RELAY,		/* the daemon relay's (relay.h) */
+	CAPTURED_SSH,		/* capture over ssh's (sshcap.h) */
+};
+
+/*
+ * Whether r is for the core's store k: one of the session's own stores,
+ * or with holding, one opened while the session runs (core.h).
+ */
+static inline int
+request_for(const struct request *r, unsigned k, int holding)
+{
+	return r->stores == 0 ? !holding : (r->stores >> k) & 1;
+}
 
 /* One store's reply to a request. */
 struct reply {
@@ -83,8 +103,8 @@ int	request_parse_line(struct request *r, const char *storedir,
 	    const char *line, size_t len);
 
 /* Makes r a hold for path, a store path already checked, that capture
- * mode saw.  Returns 0/-1. */
-int	request_captured(struct request *r, const char *path);
+ * mode saw (how: enum request_capture).  Returns 0/-1. */
+int	request_captured(struct request *r, const char *path, int how);
 
 /* Frees r's strings. */
 void	request_free(struct request *);
@@ -108,6 +128,14 @@ void	reply_clear(struct reply *);
  */
 int	request_format_reply(struct buf *out, const struct request *r,
 	    const struct reply *rep, const char *store, int quiet);
+
+/*
+ * Appends capture's line for a path held (--print-roots): "WORD PATH",
+ * with " STORE" if store is not NULL; with json, one JSON object.
+ * Returns 0/-1.
+ */
+int	request_format_root(struct buf *out, const char *path,
+	    enum reply_kind, const char *store, int json);
 
 /* The request as received, for messages. */
 const char *request_input(const struct request *);

@@ -302,7 +302,8 @@ rootset_id_cmp(const void *a, const void *b)
 }
 
 int
-rootset_begin(struct rootset *set, const struct batch *b)
+rootset_begin(struct rootset *set, const struct batch *b, unsigned k,
+    int holding)
 {
 	root_id id;
 	size_t i;
@@ -310,7 +311,8 @@ rootset_begin(struct rootset *set, const struct batch *b)
 	batch_forget(set);
 	for (i = 0; i < b->n; i++) {
 		if (b->req[i].reply != REPLY_PENDING ||
-		    b->req[i].kind != REQUEST_HOLD)
+		    b->req[i].kind != REQUEST_HOLD ||
+		    !request_for(&b->req[i], k, holding))
 			continue;
 		if ((id = rootset_add(set, b->req[i].path)) == ROOT_NONE ||
 		    ask(set, id) == -1)
@@ -450,7 +452,8 @@ rootset_refuse_anew(struct rootset *set, root_id id, const char *why)
 }
 
 int
-rootset_reply(struct rootset *set, const struct batch *b, struct reply *rep)
+rootset_reply(struct rootset *set, const struct batch *b, unsigned k,
+    int holding, struct reply *rep)
 {
 	const struct request *req;
 	const char *why;
@@ -464,7 +467,8 @@ rootset_reply(struct rootset *set, const struct batch *b, struct reply *rep)
 		    refusal_cmp);
 	for (i = 0; i < b->n; i++) {
 		req = &b->req[i];
-		if (req->reply != REPLY_PENDING || req->kind != REQUEST_HOLD)
+		if (req->reply != REPLY_PENDING || req->kind != REQUEST_HOLD ||
+		    !request_for(req, k, holding))
 			continue;
 		if ((id = rootset_find(set, req->path)) == ROOT_NONE) {
 			/* Not begun on this set: nothing was rooted. */

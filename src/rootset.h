@@ -87,11 +87,13 @@ root_id	 rootset_next(const struct rootset *, root_id id);
 
 /*
  * Starts a batch: the last one's ASKED, VALID and REFUSED marks go, and
- * the distinct paths of the batch's pending holds, added as roots and
- * marked ASKED, become asked[0..nasked).  Returns 0, or -1 with errno
+ * the distinct paths of the batch's pending holds for the core's store k
+ * (request_for), added as roots and marked ASKED, become
+ * asked[0..nasked).  Returns 0, or -1 with errno
  * ENOMEM.
  */
-int	 rootset_begin(struct rootset *, const struct batch *);
+int	 rootset_begin(struct rootset *, const struct batch *, unsigned k,
+	    int holding);
 
 /* The same for the roots ids[0..n): a batch started again. */
 int	 rootset_begin_ids(struct rootset *, const root_id *ids, size_t n);
@@ -116,14 +118,14 @@ const char *rootset_refusal(const struct rootset *, root_id);
 int	 rootset_refuse_anew(struct rootset *, root_id, const char *why);
 
 /*
- * The replies of the batch's pending holds, from this set, into
+ * The replies of the batch's pending holds for store k, from this set, into
  * rep[0..b->n) (the other entries are left as they are): error if the
  * root was refused, ok if the batch found it valid, missing otherwise;
  * and marks the roots that are the session's (ROOTED; ok: ACKED).
  * Returns 0, or -1 with errno ENOMEM.
  */
-int	 rootset_reply(struct rootset *, const struct batch *,
-	    struct reply *rep);
+int	 rootset_reply(struct rootset *, const struct batch *, unsigned k,
+	    int holding, struct reply *rep);
 
 void	 rootset_free(struct rootset *);
 

@@ -44,9 +44,8 @@ argv_push(struct ssh_command *c, const char *word)
 	argv[++c->argc] = NULL;
 }
 
-/* A word quoted for sh, if it needs quoting.  New string. */
-static char *
-shell_quote(const char *s)
+char *
+ssh_command_quote(const char *s)
 {
 	size_t n = 3, i;
 	char *q, *p;
@@ -255,7 +254,7 @@ remote_command(const struct ssh_params *p)
 {
 	char *store = NULL, *cmd = NULL;
 
-	if (p->store != NULL && (store = shell_quote(p->store)) == NULL)
+	if (p->store != NULL && (store = ssh_command_quote(p->store)) == NULL)
 		return NULL;
 	if (asprintf(&cmd, "%s --stdio%s%s", p->program,
 	    store != NULL ? " --store " : "", store != NULL ? store : "") == -1)
@@ -356,7 +355,7 @@ ssh_command_text(const struct ssh_command *c)
 	size_t i, len = 0, n;
 
 	for (i = 0; i < c->argc; i++) {
-		if ((word = shell_quote(c->argv[i])) == NULL)
+		if ((word = ssh_command_quote(c->argv[i])) == NULL)
 			goto oom;
 		n = strlen(word);
 		if ((grown = realloc(text, len + n + 2)) == NULL) {

@@ -26,6 +26,9 @@ struct ssh_command {
 int	ssh_command_build(const char *uri, struct ssh_command *, char *err,
 	    size_t errlen);
 
+/* A word quoted for sh, if it needs quoting.  New string, or NULL. */
+char	*ssh_command_quote(const char *);
+
 /* The command as one line, words quoted where needed.  New string. */
 char	*ssh_command_text(const struct ssh_command *);
 

@@ -273,7 +273,8 @@ daemon_submit(struct store *s)
 	if ((d->batch_ids = reallocarray(NULL, n + 1,
 	    sizeof(*d->batch_ids))) == NULL)
 		return store_oom(&d->store);
-	memcpy(d->batch_ids, d->roots.asked, n * sizeof(*d->batch_ids));
+	if (n > 0)	/* asked may be NULL: memcpy(x, NULL, 0) is undefined */
+		memcpy(d->batch_ids, d->roots.asked, n * sizeof(*d->batch_ids));
 	d->nbatch_ids = n;
 	return start_batch(d);
 }

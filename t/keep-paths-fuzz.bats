@@ -29,4 +29,5 @@ replay() {
 @test "regress: keep-paths.conf" { replay conf; }
 @test "regress: Nix's nix.conf and its includes" { replay nixconf; }
 @test "regress: store URIs and the ssh command" { replay storeuri; }
+@test "regress: ssh command lines and shims' messages" { replay sshargs; }
 @test "regress: the relay's connections and seen set" { replay relay; }

@@ -16,7 +16,7 @@ use warnings;
 
 my $top = shift or die "usage: $0 DIR\n";
 mkdir $top;
-mkdir "$top/$_" for qw(daemon request storepath pathscan conf nixconf storeuri relay);
+mkdir "$top/$_" for qw(daemon request storepath pathscan conf nixconf storeuri relay sshargs);
 my $dir = "$top/daemon";
 
 my $S = "/nix/store";
@@ -153,6 +153,18 @@ write_seed("$top/nixconf/store", "# nix.conf\nstore = ssh-ng://h?remote-store=x 
     "substituters =\n");
 write_seed("$top/nixconf/includes", "include nix.conf\n!include absent.conf\n" .
     "include /dev/zero\nstore = daemon\n");
+# sshargs: an even first byte and ssh's words; an odd one and a shim's
+# message (its 32-bit length, then the magic, argc, args, envc, env, cwd).
+write_seed("$top/sshargs/nix", "\0" . join "\0", "root\@h", "-x", "-a",
+    "-i", "/k", "-oBatchMode=yes", "-p", "22", "--",
+    "/nix/store/" . "x" x 32 . "-nix/bin/nix-daemon --stdio --store local");
+write_seed("$top/sshargs/master", "\0" . join "\0", "-M", "-N", "-S", "/s", "h");
+{
+	my $m = join "", map { "$_\0" } "keep-paths ssh 1", "2", "h",
+	    "nix-store --serve", "2", "HOME=/root",
+	    "PATH=/run/user/0/keep-paths.00000000:/usr/bin", "/tmp";
+	write_seed("$top/sshargs/message", "\1" . pack("V", length $m) . $m);
+}
 write_seed("$top/storeuri/each", join "\0", "auto");
 write_seed("$top/storeuri/ssh", "ssh-ng://user\@host:22?remote-program=nix-daemon&" .
     "remote-store=local&ssh-key=/k&compress=true\0-o 'ProxyCommand a b' -v \"q\\\"\"");

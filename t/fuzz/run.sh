@@ -15,13 +15,13 @@ out=${2:-$(mktemp -d)}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 "$src/t/fuzz/make-seeds.pl" "$out/seeds"
-targets=(request storepath daemon pathscan conf nixconf storeuri relay)
+targets=(request storepath daemon pathscan conf nixconf storeuri relay sshargs)
 # Longer than the longest input each parser bounds, so that the bound is
 # reached: a request line past 4 KiB, a daemon string past 4 KiB, a
 # config line past 198 bytes.
 declare -A max_len=([request]=70000 [storepath]=4096 [daemon]=70000
     [pathscan]=8192 [conf]=8192 [nixconf]=8192 [storeuri]=8192
-    [relay]=16384)
+    [relay]=16384 [sshargs]=8192)
 pids=()
 for target in "${targets[@]}"; do
 	bin=t/fuzz/fuzz-$target

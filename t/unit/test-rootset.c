@@ -103,7 +103,7 @@ batch_replies(void)
 	push(&b, P1);
 	push(&b, P3);
 	CHECK(request_set_error(batch_push(&b), "refused earlier") == 0);
-	CHECK(rootset_begin(&set, &b) == 0);
+	CHECK(rootset_begin(&set, &b, 0, 0) == 0);
 	CHECK(set.nasked == 3);		/* P1 once; the error asks nothing */
 	a = rootset_find(&set, P1);
 	c = rootset_find(&set, P3);
@@ -111,7 +111,7 @@ batch_replies(void)
 	rootset_mark(&set, a, ROOT_VALID);
 	CHECK(rootset_refuse(&set, c, "the daemon said no") == 0);
 	CHECK(rootset_refuse(&set, c, "a second reason") == 0);
-	CHECK(rootset_reply(&set, &b, rep) == 0);
+	CHECK(rootset_reply(&set, &b, 0, 0, rep) == 0);
 	CHECK(rep[0].kind == REPLY_OK && rep[2].kind == REPLY_OK);
 	CHECK(rep[1].kind == REPLY_MISSING);
 	CHECK(rep[3].kind == REPLY_ERROR);
@@ -129,7 +129,7 @@ batch_replies(void)
 	/* The next batch forgets this one's marks, not the roots. */
 	batch_clear(&b);
 	push(&b, P2);
-	CHECK(rootset_begin(&set, &b) == 0);
+	CHECK(rootset_begin(&set, &b, 0, 0) == 0);
 	CHECK(set.nasked == 1 && set.nrefused == 0);
 	CHECK(!(rootset_flags(&set, a) & (ROOT_ASKED | ROOT_VALID)));
 	CHECK(rootset_flags(&set, a) & ROOT_ACKED);

@@ -1,0 +1,230 @@
+/*
+ * ssh_args: an OpenSSH command line read as ssh(1) reads it.  Options come
+ * before the destination and, as OpenSSH takes them, after it too, up to
+ * "--" or the first word that is no option: the command.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssh_args.h"
+
+/* OpenSSH's options that take an argument (ssh.c's getopt string). */
+#define WITH_ARG	"BbcDEeFIiJLlmOopQRSWw"
+/* Of those and the flags, the ones that say how to log in. */
+#define LOGIN_ARG	"BbcFIiJmo"
+#define LOGIN_FLAG	"46AaCgKkXxYy"
+
+/* Appends a copy of word to the login options.  Returns 0/-1. */
+static int
+login_push(struct ssh_args *a, const char *word)
+{
+	const char **grown;
+	char *copy;
+
+	if ((grown = reallocarray(a->login, a->nlogin + 2,
+	    sizeof(*grown))) == NULL)
+		return -1;
+	a->login = grown;
+	if ((copy = strdup(word)) == NULL)
+		return -1;
+	a->login[a->nlogin++] = copy;
+	a->login[a->nlogin] = NULL;
+	return 0;
+}
+
+/*
+ * One option word at argv[*i] ("-p22", "-p 22", "-xa"); *i moves past
+ * what it took.  Returns 0, 1 if it is no option, -1 for ENOMEM.
+ */
+static int
+option(struct ssh_args *a, int argc, const char *const argv[], int *i)
+{
+	const char *w = argv[*i], *arg;
+	char opt[3] = "-?";
+	size_t k;
+
+	if (w[0] != '-' || w[1] == '\0')
+		return 1;
+	for (k = 1; w[k] != '\0'; k++) {
+		if (strchr(WITH_ARG, w[k]) == NULL) {
+			/* No command of its own: a master, or no session. */
+			if (strchr("MNGV", w[k]) != NULL)
+				a->master = 1;
+			opt[1] = w[k];
+			if (strchr(LOGIN_FLAG, w[k]) != NULL &&
+			    login_push(a, opt) == -1)
+				return -1;
+			continue;
+		}
+		arg = w[k + 1] != '\0' ? &w[k + 1] : *i + 1 < argc ?
+		    argv[++*i] : "";
+		if (w[k] == 'l')
+			a->user = arg;
+		else if (w[k] == 'p')
+			a->port = arg;
+		else if (w[k] == 'O' || w[k] == 'W')
+			a->master = 1;	/* a control command, or stdio
+					   forwarded (a ProxyJump hop) */
+		else if (strchr(LOGIN_ARG, w[k]) != NULL) {
+			opt[1] = w[k];
+			if (login_push(a, opt) == -1 ||
+			    login_push(a, arg) == -1)
+				return -1;
+		}
+		break;
+	}
+	(*i)++;
+	return 0;
+}
+
+/* The command: the words left, joined by spaces. */
+static int
+command(struct ssh_args *a, int argc, const char *const argv[], int i)
+{
+	size_t len = 0;
+	int k;
+
+	if (i >= argc)
+		return 0;
+	for (k = i; k < argc; k++)
+		len += strlen(argv[k]) + 1;
+	if ((a->command = malloc(len)) == NULL)
+		return -1;
+	a->command[0] = '\0';
+	for (k = i; k < argc; k++) {
+		if (k > i)
+			strlcat(a->command, " ", len);
+		strlcat(a->command, argv[k], len);
+	}
+	return 0;
+}
+
+int
+ssh_args_parse(struct ssh_args *a, int argc, const char *const argv[])
+{
+	int i = 0, rc;
+
+	memset(a, 0, sizeof(*a));
+	while (i < argc) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			if (a->dest == NULL && i < argc)
+				a->dest = argv[i++];
+			break;
+		}
+		if ((rc = option(a, argc, argv, &i)) == -1)
+			goto oom;
+		if (rc == 0)
+			continue;
+		if (a->dest != NULL)
+			break;		/* the command's first word */
+		a->dest = argv[i++];
+	}
+	if (command(a, argc, argv, i) == -1)
+		goto oom;
+	if (a->master)
+		a->command = (free(a->command), NULL);
+	return 0;
+oom:
+	ssh_args_free(a);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* The next word of s at *p, split at blanks; "" at the end. */
+static size_t
+word(const char *s, size_t *p, const char **start)
+{
+	size_t i = *p, n;
+
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	*start = s + i;
+	for (n = 0; s[i + n] != '\0' && s[i + n] != ' ' && s[i + n] != '\t';
+	    n++)
+		continue;
+	*p = i + n;
+	return n;
+}
+
+/* Whether w (n bytes) names program, alone or as a path's last part. */
+static int
+names(const char *w, size_t n, const char *program)
+{
+	size_t len = strlen(program);
+
+	return n >= len && memcmp(w + n - len, program, len) == 0 &&
+	    (n == len || w[n - len - 1] == '/');
+}
+
+int
+ssh_args_nix(const struct ssh_args *a, char **bindir, char **store)
+{
+	const char *w, *prog = NULL;
+	size_t p = 0, n, plen = 0;
+	int nix = 0;
+
+	*bindir = *store = NULL;
+	if (a->command == NULL)
+		return 0;
+	while ((n = word(a->command, &p, &w)) > 0) {
+		if (prog == NULL && (names(w, n, "nix-daemon") ||
+		    names(w, n, "nix-store"))) {
+			prog = w;
+			plen = n;
+		} else if (prog != NULL && ((n == 7 && memcmp(w, "--stdio",
+		    7) == 0) || (n == 7 && memcmp(w, "--serve", 7) == 0)))
+			nix = 1;
+		else if (prog != NULL && n == 7 && memcmp(w, "--store",
+		    7) == 0 && (n = word(a->command, &p, &w)) > 0 &&
+		    *store == NULL && (*store = strndup(w, n)) == NULL)
+			goto oom;
+	}
+	if (!nix) {
+		free(*store);
+		*store = NULL;
+		return 0;
+	}
+	/* The directory of the program, or "" for PATH's. */
+	while (plen > 0 && prog[plen - 1] != '/')
+		plen--;
+	if ((*bindir = strndup(prog, plen)) == NULL)
+		goto oom;
+	return 1;
+oom:
+	free(*store);
+	*store = NULL;
+	return -1;
+}
+
+char *
+ssh_args_uri(const struct ssh_args *a)
+{
+	const char *host = a->dest;
+	char *uri;
+
+	if (strncmp(host, "ssh://", 6) == 0)
+		host += 6;
+	if (asprintf(&uri, "ssh-ng://%s%s%s%s%s", a->user != NULL &&
+	    strchr(host, '@') == NULL ? a->user : "", a->user != NULL &&
+	    strchr(host, '@') == NULL ? "@" : "", host,
+	    a->port != NULL ? ":" : "", a->port != NULL ? a->port : "") == -1)
+		return NULL;
+	return uri;
+}
+
+void
+ssh_args_free(struct ssh_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nlogin; i++)
+		free((char *)a->login[i]);
+	free(a->login);
+	free(a->command);
+	memset(a, 0, sizeof(*a));
+}

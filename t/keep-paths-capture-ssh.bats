@@ -1,0 +1,320 @@
+#!/usr/bin/env bats
+# keep-paths --capture -- DEPLOY: every path that crosses the command's ssh
+# to a host is held on that host until the command ends.  The "host" is a
+# real OpenSSH server on 127.0.0.1 whose Nix is another store (a chroot
+# store of its own); its collector, run "on the target" between the copy
+# and the switch, is the proof.  One machine plays both sides, so no store
+# path may sit in any process's environment (the target's collector reads
+# /proc/*/environ as roots): paths go to the commands in files.
+
+load helpers
+
+setup_file() {
+	kp_store_setup
+	kp_daemon_start
+	export NIX_REMOTE=daemon
+	kp_sshd_start
+	[ -n "$KP_SSHD_MISSING" ] && return 0
+	remote_nix_store --version >/dev/null
+	remote_add probe >/dev/null
+	# Nix 2.8 takes no port in an ssh URI: NIX_SSHOPTS gives it.
+	export NIX_SSHOPTS="$NIX_SSHOPTS -p $KP_SSH_PORT"
+	export TARGET="ssh-ng://root@127.0.0.1"
+}
+
+setup() {
+	kp_need_sshd
+}
+
+# Collections on the target, one after another, until gc_loop_stop.
+gc_loop_start() {
+	: >"$KP_NIX/remote-gc.log"
+	(
+		while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
+			NIX_REMOTE="$KP_REMOTE" nix-store --gc \
+			    >>"$KP_NIX/remote-gc.log" 2>&1 || true
+		done
+	) 3>&- &
+	gc_loop=$!
+}
+
+gc_loop_stop() {
+	[ -n "${gc_loop:-}" ] || return 0
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait "$gc_loop" || true
+	gc_loop=
+}
+
+teardown() {
+	gc_loop_stop
+}
+
+teardown_file() {
+	kp_sshd_stop
+	kp_daemon_stop
+}
+
+# deploy_script HOW: a deploy that copies the closure of the path in
+# $BATS_TEST_TMPDIR/path to the target (HOW: ssh-ng, or serve for
+# nix-copy-closure), lets the target collect, then "switches": succeeds
+# only if the path is still there.
+deploy_script() {
+	local f="$BATS_TEST_TMPDIR/deploy"
+	cat >"$f" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	case $1 in
+	ssh-ng) nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" ;;
+	serve) nix-copy-closure --to "root@127.0.0.1" "\$p" ;;
+	esac
+	echo copied
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	EOF
+	chmod +x "$f"
+	echo "$f"
+}
+
+# No nix-daemon --stdio is left on this file's target, ours or the
+# command's (other test files' daemons serve other stores).
+no_daemon_left() {
+	local i pid found
+	for i in $(seq 50); do
+		found=
+		for pid in $(pgrep -f "nix-daemon --stdio"); do
+			grep -qzx "NIX_REMOTE=$KP_REMOTE" "/proc/$pid/environ" \
+			    2>/dev/null && found=$pid
+		done
+		[ -z "$found" ] && return 0
+		sleep 0.1
+	done
+	ps -fp "$found" >&2
+	return 1
+}
+
+@test "nix copy --to ssh-ng://: without keep-paths the target collects the copy before the switch" {
+	p=$(kp_add plain)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run "$(deploy_script ssh-ng)"
+	assert_failure
+	assert_line copied
+	refute remote_has "$p"
+}
+
+@test "nix copy --to ssh-ng:// under --capture: held on the target from the copy to the switch, collected after" {
+	p=$(kp_add captured)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run -0 "$KEEP_PATHS" --capture -- "$(deploy_script ssh-ng)"
+	assert_line copied
+	assert remote_has "$p"
+	remote_gc
+	refute remote_has "$p"
+	no_daemon_left
+}
+
+@test "nix-copy-closure --to (the serve protocol) under --capture: held on the target" {
+	p=$(kp_add serve)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run "$(deploy_script serve)"
+	assert_failure
+	assert_line copied
+	p=$(kp_add serve-captured)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run -0 "$KEEP_PATHS" --capture -- "$(deploy_script serve)"
+	remote_gc
+	refute remote_has "$p"
+}
+
+@test "a path already on the target, unrooted, is held too once the command names it to the host" {
+	p=$(kp_add before)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	# It reaches the target first, uncaptured; then a deploy that only
+	# runs a command naming it there, and the target collects meanwhile.
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "$p"
+	cat >"$BATS_TEST_TMPDIR/touch" <<-EOF
+	#!/bin/sh
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	ssh $NIX_SSHOPTS root@127.0.0.1 true "\$p" &&
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1 &&
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/touch"
+	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/touch"
+	remote_gc
+	refute remote_has "$p"
+}
+
+@test "an ssh that fails to connect is passed through: its status and its message" {
+	cat >"$BATS_TEST_TMPDIR/fail" <<-EOF
+	#!/bin/sh
+	ssh -F /dev/null -o BatchMode=yes -p 1 root@127.0.0.1 true
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/fail"
+	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/fail"
+	assert_equal "$status" 255
+	assert_output --partial "Connection refused"
+}
+
+@test "the ssh the command runs gets its arguments, stdin and stdout, and exits as the real one" {
+	cat >"$BATS_TEST_TMPDIR/echo" <<-EOF
+	#!/bin/sh
+	printf 'one\ntwo\n' | ssh $NIX_SSHOPTS root@127.0.0.1 'cat; exit 7'
+	echo "status \$?"
+	command -v ssh
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/echo"
+	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/echo"
+	assert_line --index 0 one
+	assert_line --index 1 two
+	assert_line --index 2 "status 7"
+	assert_line --index 3 --regexp "/keep-paths\.[0-9a-f]+/ssh$"
+}
+
+@test "a target no holding session reaches: said once, the command's connections kept until it ends, exit 79" {
+	# The target's Nix has a nix-store but no nix-daemon where the
+	# command says: our holding session cannot start there.
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	ln -s "$(command -v nix-store)" "$BATS_TEST_TMPDIR/bin/nix-store"
+	p=$(kp_add fallback)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	cat >"$BATS_TEST_TMPDIR/copy" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "ssh://root@127.0.0.1?remote-program=$BATS_TEST_TMPDIR/bin/nix-store" "\$p"
+	# Until the holding session's ssh has given up.
+	i=0
+	while pgrep -f "$BATS_TEST_TMPDIR/bin/nix-daemon" >/dev/null && [ \$i -lt 100 ]; do
+		sleep 0.1; i=\$((i + 1))
+	done
+	# keep-paths waits up to half a second for ssh's exit status.
+	sleep 1
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/copy"
+	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/copy"
+	assert_equal "$status" 79
+	assert_line switched
+	assert_equal "$(grep -c 'no holding session' <<<"$output")" 1
+	# Released: the kept connections went with the session.
+	remote_gc
+	refute remote_has "$p"
+}
+
+@test "a copy through a control master (ssh -M, then ssh -S): held on the target" {
+	p=$(kp_add master)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	cat >"$BATS_TEST_TMPDIR/master" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	sock="$BATS_TEST_TMPDIR/master.sock"
+	ssh $NIX_SSHOPTS -M -N -S "\$sock" root@127.0.0.1 &
+	master=\$!
+	i=0
+	while [ ! -S "\$sock" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+	NIX_SSHOPTS="$NIX_SSHOPTS -S \$sock" nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p"
+	kill \$master
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/master"
+	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/master"
+	assert_line switched
+	remote_gc
+	refute remote_has "$p"
+	no_daemon_left
+	# The master is gone too: ssh processes of ours end with the session.
+	refute pgrep -f "$BATS_TEST_TMPDIR/master.sock"
+}
+
+@test "--print-roots and --json name the store of each path: local, or the host's" {
+	p=$(kp_add listed)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run -0 "$KEEP_PATHS" --capture --print-roots -- "$(deploy_script ssh-ng)"
+	assert_line "ok $p local"
+	assert_line "ok $p ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
+	p=$(kp_add listed-json)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	run -0 "$KEEP_PATHS" --capture --json -- "$(deploy_script ssh-ng)"
+	assert_line "{\"path\":\"$p\",\"reply\":\"ok\",\"store\":\"ssh-ng://root@127.0.0.1:$KP_SSH_PORT\"}"
+	assert_line "{\"path\":\"$p\",\"reply\":\"ok\",\"store\":\"local\"}"
+}
+
+@test "the command killed mid-deploy: no ssh, no daemon and no root of ours is left on either side" {
+	p=$(kp_add killed)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	cat >"$BATS_TEST_TMPDIR/killed" <<-EOF
+	#!/bin/sh
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
+	ssh $NIX_SSHOPTS root@127.0.0.1 sleep 61 &
+	sleep 1
+	kill -9 \$\$
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/killed"
+	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/killed"
+	assert_equal "$status" 137
+	no_daemon_left
+	# The real ssh of the orphaned "ssh ... sleep 61" went with the
+	# session; its shim heard so and ended (the remote sleep is sshd's).
+	for i in $(seq 50); do
+		pgrep -f "root@127.0.0.1 sleep 61" >/dev/null || break
+		sleep 0.1
+	done
+	refute pgrep -f "root@127.0.0.1 sleep 61"
+	pkill -f "^sleep 61$" || true
+	remote_gc
+	refute remote_has "$p"
+}
+
+@test "a reference already on the target, unrooted, is held with what refers to it (NixOS/nix#15719)" {
+	b=$(kp_add base)
+	a=$(kp_referrer top "$b")
+	echo "$a" >"$BATS_TEST_TMPDIR/path"
+	echo "$b" >"$BATS_TEST_TMPDIR/ref"
+	# b reaches the target first, uncaptured: valid there, unrooted.
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "$b" 2>/dev/null
+	cat >"$BATS_TEST_TMPDIR/closure" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	r=\$(cat "$BATS_TEST_TMPDIR/ref")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	test -e "$KP_REMOTE/nix/store/\${r##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/closure"
+	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/closure"
+	assert_line switched
+	remote_gc
+	refute remote_has "$a"
+	refute remote_has "$b"
+}
+
+@test "collections in a loop on the target for the whole deploy: the copy survives to the switch under --capture" {
+	p=$(kp_add looped)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	cat >"$BATS_TEST_TMPDIR/looped" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
+	sleep 1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/looped"
+	gc_loop_start
+	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/looped"
+	gc_loop_stop
+	assert_success
+	assert_line switched
+	assert [ "$(grep -c 'deleted' "$KP_NIX/remote-gc.log")" -gt 1 ]
+}
