@@ -143,8 +143,8 @@ holding_gone(struct core *c, size_t k, int status)
 {
 	struct core_store *cs = &c->st[k];
 
-	if ((cs->gone_why = strdup(cs->s->error)) == NULL)
-		cs->gone_why = NULL;
+	/* NULL (ENOMEM): its requests' replies say only that it is gone. */
+	cs->gone_why = strdup(cs->s->error);
 	cs->lost(cs->lost_arg, status, cs->s->error, store_roots(cs->s),
 	    cs->s->lost);
 	store_close(cs->s);
@@ -311,11 +311,10 @@ core_wakeup(struct core *c)
 }
 
 int
-core_due(struct core *c, const struct pollfd *pfd, size_t n)
+core_due(struct core *c, const struct pollfd *pfd)
 {
 	size_t k;
 
-	(void)n;
 	for (k = 0; k < c->n; k++)
 		if (c->st[k].s != NULL && store_due(c->st[k].s,
 		    &pfd[c->st[k].off], c->st[k].npfd))

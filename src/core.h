@@ -60,8 +60,9 @@ int	core_add_holding(struct core *, struct store *s, const char *label,
 size_t	core_pollfd(struct core *, struct pollfd *);
 /* The earliest of the stores' wakeup times, or -1. */
 long	core_wakeup(struct core *);
-/* A store that filled in pfd[0..n) has something to handle. */
-int	core_due(struct core *, const struct pollfd *pfd, size_t n);
+/* A store, which filled in its part of pfd (core_pollfd), has something
+ * to handle, on its fds or from its wakeup time. */
+int	core_due(struct core *, const struct pollfd *pfd);
 /*
  * Makes progress on the stores that are due.  Returns STORE_BUSY,
  * STORE_DONE once the batch has every store's replies, or a store's

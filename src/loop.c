@@ -313,8 +313,7 @@ run(struct loop *l)
 		    xio_now_ms() >= silence_deadline(l) &&
 		    (rc = silence_expired(l)) != LOOP_GO)
 			return rc;
-		if (l->core != NULL && core_due(l->core, &pfd[PFD_STORE],
-		    PFD_RELAY - PFD_STORE) &&
+		if (l->core != NULL && core_due(l->core, &pfd[PFD_STORE]) &&
 		    (rc = loop_store_handle(l, &pfd[PFD_STORE])) != LOOP_GO)
 			return rc;
 		if (pfd[PFD_PARENT].revents &&

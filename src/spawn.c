@@ -33,18 +33,26 @@ spawn_fork(void)
 }
 
 void
-spawn_exec(char *const argv[], const int *ignore, size_t nignore,
-    int stdio, char *const *env)
+spawn_defaults(void)
 {
 	sigset_t none;
-	size_t i;
-	int signo, saved;
+	int signo;
 
 	for (signo = 1; signo < NSIG; signo++)
 		if (signo != SIGKILL && signo != SIGSTOP)
 			signal(signo, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void
+spawn_exec(char *const argv[], const int *ignore, size_t nignore,
+    int stdio, char *const *env)
+{
+	size_t i;
+	int saved;
+
+	spawn_defaults();
 	for (i = 0; i < nignore; i++)
 		signal(ignore[i], SIG_IGN);
 	if (stdio != -1) {

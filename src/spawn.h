@@ -17,8 +17,13 @@
 pid_t	spawn_fork(void);
 
 /*
- * In a child from spawn_fork, first of all: every signal disposition back to
- * its default and the mask emptied, as a fresh process has them (else
+ * In a child from spawn_fork, first of all: every signal disposition back
+ * to its default and the mask emptied, as a fresh process has them.
+ */
+void	spawn_defaults(void);
+
+/*
+ * In a child from spawn_fork, first of all: spawn_defaults (else
  * the parent's handlers would run here until exec, and write into its
  * signal pipe); then the signals in ignore[0..nignore) ignored; then, if
  * stdio is not -1, stdin and stdout made that fd and every fd above

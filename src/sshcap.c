@@ -143,20 +143,13 @@ exec_ssh(struct sshc *c, int in, int out) __attribute__((noreturn));
 static void
 exec_ssh(struct sshc *c, int in, int out)
 {
-	sigset_t none;
-	int signo;
-
-	for (signo = 1; signo < NSIG; signo++)
-		if (signo != SIGKILL && signo != SIGSTOP)
-			signal(signo, SIG_DFL);
+	spawn_defaults();
 	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
 	    dup2(c->fds[2], STDERR_FILENO) == -1)
 		_exit(255);
 	closefrom(STDERR_FILENO + 1);
 	if (chdir(c->cwd) == -1 && chdir("/") == -1)
 		_exit(255);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(c->cap->cfg.real_ssh, c->argv, c->env);
 	dprintf(STDERR_FILENO, "ssh: %s: %s\n", c->cap->cfg.real_ssh,
 	    strerror(errno));
@@ -217,27 +210,30 @@ conn_start(struct sshcap *cap, struct sshc *c)
 	if (c->args.command != NULL) {
 		pathscan_init(&scan, cap->cfg.storedir);
 		if (pathscan_feed(&scan, c->args.command,
-		    strlen(c->args.command), sshcap_seen, c) == -1 ||
-		    pathscan_end(&scan, sshcap_seen, c) == -1)
+		    strlen(c->args.command), sshcap_seen, c) == -1) {
+			pathscan_free(&scan);
+			return -1;
+		}
+		if (pathscan_end(&scan, sshcap_seen, c) == -1)
 			return -1;
 	}
 	if (cap->cfg.verbose)
 		warnx("ssh %u: %s: %s", c->id, c->host != NULL ? c->host->uri :
 		    "no host held on", c->args.command != NULL ?
 		    c->args.command : "(no command)");
-	sshcap_settle(cap, c);
+	sshcap_settle(c);
 	return 0;
 }
 
 void
-sshcap_settle(struct sshcap *cap, struct sshc *c)
+sshcap_settle(struct sshc *c)
 {
 	const struct sshhost *h = c->host;
-	int held = sshcap_held(c);
+	int held;
 
-	(void)cap;
 	if (!c->used)
 		return;
+	held = sshcap_held(c);
 	/* A command's own paths are held before it runs; where the host
 	 * cannot hold them, it runs at once (never a client left hanging). */
 	if (c->pid == 0 && c->argv != NULL && (h == NULL || h->failed ||
@@ -278,7 +274,7 @@ sshcap_pollfd(struct sshcap *cap, struct pollfd *pfd, int room)
 			continue;
 		pfd[1 + 5 * i].fd = c->sock;
 		pfd[1 + 5 * i].events = POLLIN;
-		if (c->pid <= 0 && c->pid != -1)
+		if (c->pid == 0)
 			continue;	/* ssh not running yet */
 		if (!c->client_eof && buf_used(&c->to_up) < PENDING_MAX &&
 		    room && c->to_ssh != -1) {
@@ -390,7 +386,7 @@ sshcap_handle(struct sshcap *cap, const struct pollfd *pfd,
 {
 	struct sshc *c;
 	size_t i;
-	int rc = 0;
+	int rc = 0, got;
 
 	cap->queued = queued;
 	for (i = 0; i < SSHCAP_CONNS_MAX && rc == 0; i++) {
@@ -398,14 +394,10 @@ sshcap_handle(struct sshcap *cap, const struct pollfd *pfd,
 		if (!c->used)
 			continue;
 		if (pfd[1 + 5 * i].revents && c->argv == NULL) {
-			switch (sshcap_read_message(c)) {
-			case -1:
+			if ((got = sshcap_read_message(c)) == -1)
 				conn_free(c);
-				continue;
-			case 1:
+			else if (got == 1)
 				rc = conn_start(cap, c);
-				continue;
-			}
 			continue;
 		}
 		if (pfd[1 + 5 * i].revents)
@@ -416,7 +408,7 @@ sshcap_handle(struct sshcap *cap, const struct pollfd *pfd,
 		}
 		if (c->pid != 0 && conn_io(c, &pfd[1 + 5 * i]) == -1)
 			rc = -1;
-		sshcap_settle(cap, c);
+		sshcap_settle(c);
 		conn_done(c);
 	}
 	if (rc == 0 && pfd[0].revents)

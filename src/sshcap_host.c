@@ -370,7 +370,7 @@ sshcap_answered(struct sshcap *cap, const struct request *req,
 	for (i = 0; i < SSHCAP_CONNS_MAX; i++)
 		if (cap->conns[i].used && (cap->conns[i].host == h ||
 		    cap->conns[i].args.master))
-			sshcap_settle(cap, &cap->conns[i]);
+			sshcap_settle(&cap->conns[i]);
 }
 
 int

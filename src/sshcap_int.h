@@ -112,6 +112,6 @@ void	sshcap_close_fd(int *fd);
 /* sshcap.c */
 
 /* Lets c's connection go on or end, as what it saw is held. */
-void	sshcap_settle(struct sshcap *, struct sshc *c);
+void	sshcap_settle(struct sshc *c);
 
 #endif
