@@ -76,6 +76,32 @@ deploy_script() {
 	echo "$f"
 }
 
+# held_on_target: prints a shell function of that name for deploy
+# scripts: it waits until the copy's own ssh to the target has ended,
+# which keep-paths allows only once the holding session (its ssh says
+# ControlPath=none) holds what the copy carried.
+held_on_target() {
+	cat <<-'EOF'
+	held_on_target() {
+		i=0
+		while [ $i -lt 150 ]; do
+			client= holding=
+			for pid in $(pgrep -x ssh); do
+				args=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null) || continue
+				case $args in
+				*"nix-daemon --stdio"*ControlPath=none*|*ControlPath=none*"nix-daemon --stdio"*) holding=1 ;;
+				*"nix-daemon --stdio"*) client=1 ;;
+				esac
+			done
+			[ -n "$holding" ] && [ -z "$client" ] && return 0
+			sleep 0.1; i=$((i + 1))
+		done
+		echo "the copy's ssh did not end" >&2
+		return 1
+	}
+	EOF
+}
+
 # No nix-daemon --stdio is left on this file's target, ours or the
 # command's (other test files' daemons serve other stores).
 no_daemon_left() {
@@ -317,4 +343,84 @@ no_daemon_left() {
 	assert_success
 	assert_line switched
 	assert [ "$(grep -c 'deleted' "$KP_NIX/remote-gc.log")" -gt 1 ]
+}
+
+@test "the holding session's connection lost mid-deploy: it reconnects, holds again, and the copy survives to the switch" {
+	p=$(kp_add reconnected)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	# After the copy only holding sessions serve the target (the copy's
+	# own connection ends once its paths are held): every one is killed,
+	# and the target collects only once keep-paths says it holds again.
+	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/lost"
+	cat >>"$BATS_TEST_TMPDIR/lost" <<-EOF
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
+	held_on_target
+	for pid in \$(pgrep -f "nix-daemon --stdio"); do
+		if grep -qzx "NIX_REMOTE=$KP_REMOTE" /proc/\$pid/environ 2>/dev/null; then
+			kill -9 \$pid
+		fi
+	done
+	i=0
+	until grep -q "reconnected;" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
+		sleep 0.1; i=\$((i + 1))
+	done
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/lost"
+	# run would take stderr into $output: the script reads it from a file.
+	run -0 bash -c '"$0" --capture -- "$1" 2>"$2"' "$KEEP_PATHS" \
+	    "$BATS_TEST_TMPDIR/lost" "$BATS_TEST_TMPDIR/err"
+	assert_line switched
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_line --partial "ssh-ng://root@127.0.0.1:$KP_SSH_PORT: connection lost"
+	assert_line --partial "ssh-ng://root@127.0.0.1:$KP_SSH_PORT: reconnected; 1 root held again"
+	remote_gc
+	refute remote_has "$p"
+	no_daemon_left
+}
+
+@test "a path collected on the target while the holding session was away: 'lost PATH' said, exit 79" {
+	p=$(kp_add gap)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	# sshd stopped: the holding session cannot reconnect, so the target
+	# collects in the gap; then sshd goes on and the recheck finds it.
+	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/gap"
+	cat >>"$BATS_TEST_TMPDIR/gap" <<-EOF
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
+	held_on_target
+	sshd=\$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid")
+	kill -STOP \$sshd
+	for pid in \$(pgrep -f "nix-daemon --stdio"); do
+		if grep -qzx "NIX_REMOTE=$KP_REMOTE" /proc/\$pid/environ 2>/dev/null; then
+			kill -9 \$pid
+		fi
+	done
+	i=0
+	until grep -q "connection lost" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 100 ]; do
+		sleep 0.1; i=\$((i + 1))
+	done
+	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	kill -CONT \$sshd
+	i=0
+	until grep -q " lost /" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
+		sleep 0.1; i=\$((i + 1))
+	done
+	echo deployed
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/gap"
+	run bash -c '"$0" --capture -- "$1" 2>"$2"' "$KEEP_PATHS" \
+	    "$BATS_TEST_TMPDIR/gap" "$BATS_TEST_TMPDIR/err"
+	kill -CONT "$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid")"
+	assert_equal "$status" 79
+	assert_line deployed
+	refute remote_has "$p"
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_line --partial "ssh-ng://root@127.0.0.1:$KP_SSH_PORT: lost $p"
+	no_daemon_left
 }
