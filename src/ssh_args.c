@@ -1,7 +1,9 @@
 /*
  * ssh_args: an OpenSSH command line read as ssh(1) reads it.  Options come
  * before the destination and, as OpenSSH takes them, after it too, up to
- * "--" or the first word that is no option: the command.
+ * "--" or the first word that is no option: the command.  Of each setting
+ * the first value wins, the destination's own user and port included:
+ * "-p 1 -p 2 h" goes to port 1, "u@h -l z" logs in as u, "-l z u@h" as z.
  */
 #include "config.h"
 
@@ -9,13 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ssh_args.h"
 
 /* OpenSSH's options that take an argument (ssh.c's getopt string). */
 #define WITH_ARG	"BbcDEeFIiJLlmOopQRSWw"
 /* Of those and the flags, the ones that say how to log in. */
-#define LOGIN_ARG	"BbcFIiJmo"
+#define LOGIN_ARG	"BbcFIiJlmop"
 #define LOGIN_FLAG	"46AaCgKkXxYy"
 
 /* Appends a copy of word to the login options.  Returns 0/-1. */
@@ -34,6 +37,63 @@ login_push(struct ssh_args *a, const char *word)
 	a->login[a->nlogin++] = copy;
 	a->login[a->nlogin] = NULL;
 	return 0;
+}
+
+/*
+ * The value of an -o option word for keyword ("Port=22", "port 22",
+ * "User = u"), or NULL if it sets another.
+ */
+static const char *
+config_value(const char *arg, const char *keyword)
+{
+	size_t len = strlen(keyword);
+
+	if (strncasecmp(arg, keyword, len) != 0 ||
+	    strchr(" \t=", arg[len]) == NULL || arg[len] == '\0')
+		return NULL;
+	arg += len;
+	arg += strspn(arg, " \t");
+	if (*arg == '=')
+		arg++;
+	arg += strspn(arg, " \t");
+	return *arg != '\0' ? arg : NULL;
+}
+
+/* The user and port, unless an earlier word set them. */
+static void
+take_user(struct ssh_args *a, const char *user)
+{
+	if (a->user == NULL && !a->dest_user && user != NULL)
+		a->user = user;
+}
+
+static void
+take_port(struct ssh_args *a, const char *port)
+{
+	if (a->port == NULL && !a->dest_port && port != NULL)
+		a->port = port;
+}
+
+/*
+ * The destination: its own user ("u@h", "ssh://u@h") and port
+ * ("ssh://h:22") count where it stands among the options.
+ */
+static void
+take_dest(struct ssh_args *a, const char *dest)
+{
+	const char *host = dest, *colon;
+
+	a->dest = dest;
+	a->nbefore = a->nlogin;
+	if (strncmp(host, "ssh://", 6) == 0)
+		host += 6;
+	if (a->user == NULL && strchr(host, '@') != NULL)
+		a->dest_user = 1;
+	colon = strrchr(host, ':');
+	if (a->port == NULL && host != dest && colon != NULL &&
+	    colon[1] != '\0' && strspn(colon + 1, "0123456789") ==
+	    strlen(colon + 1) && strchr(colon, ']') == NULL)
+		a->dest_port = 1;
 }
 
 /*
@@ -63,10 +123,14 @@ option(struct ssh_args *a, int argc, const char *const argv[], int *i)
 		arg = w[k + 1] != '\0' ? &w[k + 1] : *i + 1 < argc ?
 		    argv[++*i] : "";
 		if (w[k] == 'l')
-			a->user = arg;
+			take_user(a, arg);
 		else if (w[k] == 'p')
-			a->port = arg;
-		else if (w[k] == 'O' || w[k] == 'W')
+			take_port(a, arg);
+		else if (w[k] == 'o') {
+			take_user(a, config_value(arg, "User"));
+			take_port(a, config_value(arg, "Port"));
+		}
+		if (w[k] == 'O' || w[k] == 'W')
 			a->master = 1;	/* a control command, or stdio
 					   forwarded (a ProxyJump hop) */
 		else if (strchr(LOGIN_ARG, w[k]) != NULL) {
@@ -113,7 +177,7 @@ ssh_args_parse(struct ssh_args *a, int argc, const char *const argv[])
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			if (a->dest == NULL && i < argc)
-				a->dest = argv[i++];
+				take_dest(a, argv[i++]);
 			break;
 		}
 		if ((rc = option(a, argc, argv, &i)) == -1)
@@ -122,7 +186,7 @@ ssh_args_parse(struct ssh_args *a, int argc, const char *const argv[])
 			continue;
 		if (a->dest != NULL)
 			break;		/* the command's first word */
-		a->dest = argv[i++];
+		take_dest(a, argv[i++]);
 	}
 	if (command(a, argc, argv, i) == -1)
 		goto oom;
@@ -204,17 +268,69 @@ oom:
 char *
 ssh_args_uri(const struct ssh_args *a)
 {
-	const char *host = a->dest;
+	const char *host = a->dest, *at, *end;
 	char *uri;
+	int len;
 
 	if (strncmp(host, "ssh://", 6) == 0)
 		host += 6;
-	if (asprintf(&uri, "ssh-ng://%s%s%s%s%s", a->user != NULL &&
-	    strchr(host, '@') == NULL ? a->user : "", a->user != NULL &&
-	    strchr(host, '@') == NULL ? "@" : "", host,
+	end = host + strlen(host);
+	if (a->port != NULL && host != a->dest && strrchr(host, ':') != NULL &&
+	    strchr(strrchr(host, ':'), ']') == NULL)
+		end = strrchr(host, ':');	/* -p's port, not the URI's */
+	if (a->user != NULL && (at = memchr(host, '@', (size_t)(end - host)))
+	    != NULL)
+		host = at + 1;			/* -l's user, not the name's */
+	len = (int)(end - host);
+	if (asprintf(&uri, "ssh-ng://%s%s%.*s%s%s", a->user != NULL ?
+	    a->user : "", a->user != NULL ? "@" : "", len, host,
 	    a->port != NULL ? ":" : "", a->port != NULL ? a->port : "") == -1)
 		return NULL;
 	return uri;
+}
+
+/* Appends s and a separator to *key (len bytes so far).  Returns 0/-1. */
+static int
+key_append(char **key, size_t *len, const char *s, char sep)
+{
+	size_t n = strlen(s);
+	char *grown;
+
+	if ((grown = realloc(*key, *len + n + 2)) == NULL)
+		return -1;
+	memcpy(grown + *len, s, n);
+	grown[*len + n] = sep;
+	grown[*len + n + 1] = '\0';
+	*key = grown;
+	*len += n + 1;
+	return 0;
+}
+
+char *
+ssh_args_host_key(const struct ssh_args *a, const char *store)
+{
+	char *key = NULL;
+	size_t len = 0, i;
+
+	if (key_append(&key, &len, a->dest, '\n') == -1 ||
+	    key_append(&key, &len, store != NULL ? store : "", '\n') == -1)
+		goto oom;
+	for (i = 0; i < a->nlogin; i++) {
+		if (i == a->nbefore && key_append(&key, &len, "", '\n') == -1)
+			goto oom;
+		/* A flag alone chooses no host; an option's words may. */
+		if (a->login[i][0] == '-' && strchr(WITH_ARG,
+		    a->login[i][1]) == NULL)
+			continue;
+		if (key_append(&key, &len, a->login[i], '\n') == -1 ||
+		    (i + 1 < a->nlogin && key_append(&key, &len,
+		    a->login[++i], '\n') == -1))
+			goto oom;
+	}
+	return key;
+oom:
+	free(key);
+	return NULL;
 }
 
 void

@@ -14,13 +14,20 @@ struct ssh_args {
 	const char	*dest;		/* [USER@]HOST as given; NULL: none
 					   (ssh -V, -G, -O, or a usage
 					   error) */
-	const char	*user;		/* -l, or NULL */
-	const char	*port;		/* -p, or NULL */
-	/* The options that say how to log in, each as one or two words,
-	 * in order (not the session's mode: no -M, -N, -f, -t, -O, -S,
-	 * forwards); copies, NULL-ended. */
+	/* The user and port ssh takes from -l, -p, -o User, -o Port, the
+	 * first given, or NULL: the destination's own (dest_user,
+	 * dest_port: it names one, and no option before it did), or
+	 * ssh's default. */
+	const char	*user;
+	const char	*port;
+	int		 dest_user, dest_port;
+	/* The options that say how to log in (-l and -p too), each as one
+	 * or two words, in order (not the session's mode: no -M, -N, -f,
+	 * -t, -O, -S, forwards); copies, NULL-ended.  The first nbefore
+	 * came before the destination: ssh takes the first value of each
+	 * setting, so where the destination stands among them matters. */
 	const char	**login;
-	size_t		 nlogin;
+	size_t		 nlogin, nbefore;
 	/* The command run on the host, its words joined by spaces (as ssh
 	 * sends it); NULL: a shell, or none (-N). */
 	char		*command;
@@ -44,9 +51,21 @@ int	ssh_args_parse(struct ssh_args *, int argc,
  */
 int	ssh_args_nix(const struct ssh_args *, char **bindir, char **store);
 
-/* The host's name as a store URI would give it: "ssh-ng://[USER@]HOST[:PORT]".
- * New string, or NULL (ENOMEM). */
+/*
+ * The host's name as a store URI would give it: "ssh-ng://[USER@]HOST[:PORT]",
+ * the user and port those ssh takes.  New string, or NULL (ENOMEM).
+ */
 char	*ssh_args_uri(const struct ssh_args *);
+
+/*
+ * What tells one host and store from another, for those the command's
+ * ssh clients go to: the destination, the remote store, and the login
+ * options that can choose where ssh goes (those with a value: -p, -l,
+ * -F, -J, -o ...), with where the destination stood among them.  Two
+ * clients with the same key go to the same host as the same user.  New
+ * string, or NULL (ENOMEM).
+ */
+char	*ssh_args_host_key(const struct ssh_args *, const char *store);
 
 void	ssh_args_free(struct ssh_args *);
 

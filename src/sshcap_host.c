@@ -47,20 +47,18 @@ holding_argv(const struct sshcap *cap, const struct ssh_args *a,
 	if ((argv = calloc(nfixed + a->nlogin + 10, sizeof(*argv))) == NULL)
 		return NULL;
 	argv[n++] = (char *)cap->cfg.real_ssh;
-	/* ssh takes the first value of an option: ours come first. */
+	/*
+	 * ssh takes the first value of a setting: ours come first, then
+	 * the client's where they stood, before and after its destination
+	 * (whose own user and port count where it stands).
+	 */
 	for (i = 0; i < nfixed; i++)
 		argv[n++] = (char *)fixed[i];
-	for (i = 0; i < a->nlogin; i++)
+	for (i = 0; i < a->nbefore; i++)
 		argv[n++] = (char *)a->login[i];
-	if (a->user != NULL) {
-		argv[n++] = (char *)"-l";
-		argv[n++] = (char *)a->user;
-	}
-	if (a->port != NULL) {
-		argv[n++] = (char *)"-p";
-		argv[n++] = (char *)a->port;
-	}
 	argv[n++] = (char *)a->dest;
+	for (; i < a->nlogin; i++)
+		argv[n++] = (char *)a->login[i];
 	argv[n++] = (char *)"--";
 	if ((store != NULL && (qstore = ssh_command_quote(store)) == NULL) ||
 	    asprintf(&argv[n++], "%snix-daemon --stdio%s%s", bindir,
@@ -189,9 +187,8 @@ sshcap_host_for(struct sshcap *cap, struct sshc *c)
 	if ((nix = ssh_args_nix(&c->args, &bindir, &store)) == -1 ||
 	    (uri = ssh_args_uri(&c->args)) == NULL)
 		return -1;
-	if (asprintf(&key, "%s %s", uri, store != NULL ? store : "") == -1) {
+	if ((key = ssh_args_host_key(&c->args, store)) == NULL) {
 		free(uri);
-		key = NULL;
 		goto oom;
 	}
 	for (i = 0; i < cap->nhosts; i++)

@@ -56,11 +56,16 @@ check_args(const char *data, size_t size)
 			abort();
 		break;
 	}
+	if (a.nbefore > a.nlogin || (a.user != NULL && a.dest_user) ||
+	    (a.port != NULL && a.dest_port))
+		abort();
 	if (a.dest != NULL && (uri = ssh_args_uri(&a)) != NULL) {
 		if (strncmp(uri, "ssh-ng://", 9) != 0)
 			abort();
 		free(uri);
 	}
+	if (a.dest != NULL)
+		free(ssh_args_host_key(&a, NULL));
 	ssh_args_free(&a);
 	free(copy);
 }
