@@ -29,6 +29,8 @@ struct core_store {
 	void		*lost_arg;
 	char		*gone_why;	/* why a holding store is gone */
 	int		 done;		/* with the batch in flight */
+	int		 waiting;	/* a holding store, to start the batch
+					   in flight once it is ready */
 	size_t		 off, npfd;	/* its pollfds: where, how many */
 	/* A drop in flight: the root of each request (ROOT_NONE: none),
 	 * and the distinct roots given to the store with their reasons. */
@@ -132,6 +134,7 @@ core_fail(struct core *c, int status, const char *fmt, ...)
 }
 
 static int store_done(struct core *, size_t);
+static int start_on(struct core *, size_t);
 static void drop_free(struct core_store *);
 
 /*
@@ -253,6 +256,7 @@ store_done(struct core *c, size_t k)
 	int rc;
 
 	cs->done = 1;
+	cs->waiting = 0;
 	if (cs->s == NULL) {
 		if (gone_replies(c, k, rep) == -1)
 			return core_fail(c, STORE_SYSTEM, "%s",
@@ -280,7 +284,7 @@ on_store(struct core *c, size_t k, int status)
 		return STORE_BUSY;
 	if (status != STORE_DONE)
 		return store_failed(c, k, status);
-	if (!c->busy || k >= c->nbatch || c->st[k].done)
+	if (!c->busy || k >= c->nbatch || c->st[k].done || c->st[k].waiting)
 		return STORE_BUSY;	/* nothing of a batch */
 	return store_done(c, k);
 }
@@ -335,6 +339,9 @@ core_handle(struct core *c, const struct pollfd *pfd)
 		    cs->npfd))
 			continue;
 		status = on_store(c, k, store_handle(cs->s, &pfd[cs->off]));
+		if (status == STORE_BUSY && cs->waiting && cs->s != NULL &&
+		    store_ready(cs->s))
+			status = start_on(c, k);
 		if (status != STORE_BUSY)
 			return status;
 	}
@@ -347,7 +354,7 @@ core_ready(struct core *c)
 	size_t k;
 
 	for (k = 0; k < c->n; k++)
-		if (c->st[k].s != NULL && !store_ready(c->st[k].s))
+		if (!c->st[k].holding && !store_ready(c->st[k].s))
 			return 0;
 	return 1;
 }
@@ -394,7 +401,26 @@ find_dropped(struct core *c, size_t k, struct reply *rep)
 	return 0;
 }
 
-/* Starts the batch on store k. */
+/* Whether the batch has a request for store k still to answer. */
+static int
+has_requests(const struct core *c, size_t k)
+{
+	const struct batch *b = c->batch;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->req[i].reply == REPLY_PENDING &&
+		    request_for(&b->req[i], (unsigned)k, c->st[k].holding))
+			return 1;
+	return 0;
+}
+
+/*
+ * Starts the batch on store k.  A holding store that is not ready (still
+ * connecting to its host, or reconnecting) gets it once it is, and only
+ * if it has requests in it: a host that is slow to answer holds up only
+ * the batches with paths for it.
+ */
 static int
 start_on(struct core *c, size_t k)
 {
@@ -404,6 +430,13 @@ start_on(struct core *c, size_t k)
 	cs->done = 0;
 	if (cs->s == NULL)
 		return store_done(c, k);
+	if (cs->holding && !store_ready(cs->s)) {
+		if (!has_requests(c, k))
+			return store_done(c, k);
+		cs->waiting = 1;
+		return STORE_BUSY;
+	}
+	cs->waiting = 0;
 	if (!c->dropping) {
 		if (rootset_begin(store_rootset(cs->s), c->batch,
 		    (unsigned)k, cs->holding) == -1)
@@ -495,7 +528,7 @@ core_ahead(struct core *c, const struct batch *q, size_t from, size_t to)
 	if (!c->busy || c->dropping)
 		return STORE_BUSY;
 	for (k = 0; k < c->nbatch; k++) {
-		if (c->st[k].done || c->st[k].s == NULL ||
+		if (c->st[k].done || c->st[k].waiting || c->st[k].s == NULL ||
 		    (n = ahead_paths(c, q, from, to, k)) == 0)
 			continue;
 		status = store_ahead(c->st[k].s, c->paths, n);

@@ -69,7 +69,11 @@ int	core_due(struct core *, const struct pollfd *pfd);
  * failure, which is the session's (core_error).
  */
 int	core_handle(struct core *, const struct pollfd *);
-/* 1 once every store takes batches. */
+/*
+ * 1 once every one of the session's own stores takes batches.  A holding
+ * store that does not yet (connecting, reconnecting) gets a batch once it
+ * does, if the batch has requests for it; one without is done with it.
+ */
 int	core_ready(struct core *);
 
 /*

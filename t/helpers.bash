@@ -487,17 +487,24 @@ gc_end() {
 
 # A "remote host" for ssh-ng:// tests: sshd on 127.0.0.1 at a free high
 # port, with a throwaway host key and client key, serving a second store
-# (a chroot store at $KP_REMOTE with the same logical store directory) to
-# "nix-daemon --stdio".  Sets KP_SSH (the store URI), KP_SSH_PORT and
-# NIX_SSHOPTS; kp_sshd_stop stops it by pid.  The remote side gets this
-# PATH, so its nix-daemon is the Nix under test, not sshd's default one.
-# Needs root and OpenSSH's sshd (as CI has; not in a Nix build): without
-# them it sets KP_SSHD_MISSING, for kp_need_sshd, and starts nothing.  It
-# never skips: bats 1.8 fails every teardown_file after a setup_file that
-# skipped.
+# to "nix-daemon --stdio": a chroot store at $KP_REMOTE with the same
+# logical store directory; or with --namespace, a plain local store whose
+# store directory is this one's path backed by other files
+# ($KP_REMOTE/store), bind-mounted in a private mount namespace that sshd,
+# and so every session on the "host", runs in.  Either way
+# $KP_TARGET_STORE is where the target's store files are seen from here,
+# and $KP_ON_TARGET runs a command as on the target (its Nix, its store).
+# Sets KP_SSH (the store URI), KP_SSH_PORT and NIX_SSHOPTS; kp_sshd_stop
+# stops it by pid.  The remote side gets this PATH, so its nix-daemon is
+# the Nix under test, not sshd's default one.  Needs root and OpenSSH's
+# sshd (as CI has; not in a Nix build), and for --namespace, unshare and
+# nsenter: without them it sets KP_SSHD_MISSING, for kp_need_sshd, and
+# starts nothing.  It never skips: bats 1.8 fails every teardown_file
+# after a setup_file that skipped.
 kp_sshd_start() {
-	local d="$BATS_FILE_TMPDIR/ssh" port i sshd
+	local d="$BATS_FILE_TMPDIR/ssh" port i sshd ns= env
 	export KP_SSHD_MISSING=
+	[ "${1:-}" = --namespace ] && ns=1
 	if ! sshd=$(PATH=$PATH:/usr/sbin command -v sshd); then
 		KP_SSHD_MISSING="no sshd (Debian: openssh-server)"
 		return 0
@@ -506,8 +513,21 @@ kp_sshd_start() {
 		KP_SSHD_MISSING="sshd needs root"
 		return 0
 	fi
+	if [ -n "$ns" ] && ! unshare -m true 2>/dev/null; then
+		KP_SSHD_MISSING="no private mount namespace (unshare -m)"
+		return 0
+	fi
 	export KP_REMOTE="$BATS_FILE_TMPDIR/remote"
+	export KP_ON_TARGET="$d/on-target"
 	mkdir -p "$d" "$KP_REMOTE" /run/sshd
+	if [ -n "$ns" ]; then
+		export KP_TARGET_STORE="$KP_REMOTE/store"
+		mkdir -p "$KP_TARGET_STORE"
+		env="NIX_REMOTE=local NIX_STATE_DIR=$KP_REMOTE/var/nix NIX_LOG_DIR=$KP_REMOTE/var/log/nix"
+	else
+		export KP_TARGET_STORE="$KP_REMOTE/nix/store"
+		env="NIX_REMOTE=$KP_REMOTE NIX_STATE_DIR=$KP_REMOTE/nix/var/nix NIX_LOG_DIR=$KP_REMOTE/nix/var/log/nix"
+	fi
 	chmod 700 "$d"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
@@ -526,12 +546,32 @@ kp_sshd_start() {
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
 		PermitRootLogin prohibit-password
-		SetEnv PATH=$PATH NIX_STORE_DIR=$NIX_STORE_DIR NIX_CONF_DIR=$NIX_CONF_DIR NIX_REMOTE=$KP_REMOTE NIX_STATE_DIR=$KP_REMOTE/nix/var/nix NIX_LOG_DIR=$KP_REMOTE/nix/var/log/nix
+		SetEnv PATH=$PATH NIX_STORE_DIR=$NIX_STORE_DIR NIX_CONF_DIR=$NIX_CONF_DIR $env
 		CONF
 		rm -f "$d/sshd.pid"
-		"$sshd" -f "$d/sshd_config" -E "$d/sshd.log" 3>&- &&
-		    kp_wait_until -s "$d/sshd.pid" && break
+		if [ -n "$ns" ]; then
+			# sshd forks into the background in the namespace.
+			unshare -m --propagation private sh -c \
+			    'mount --bind "$0" "$1" && exec "$2" -f "$3" -E "$4"' \
+			    "$KP_TARGET_STORE" "$NIX_STORE_DIR" "$sshd" \
+			    "$d/sshd_config" "$d/sshd.log" 3>&-
+		else
+			"$sshd" -f "$d/sshd_config" -E "$d/sshd.log" 3>&-
+		fi && kp_wait_until -s "$d/sshd.pid" && break
 	done
+	if [ -n "$ns" ]; then
+		cat >"$KP_ON_TARGET" <<-EOF
+		#!/bin/sh
+		# As on the target: in sshd's mount namespace, with its Nix.
+		exec nsenter -t "\$(cat "$d/sshd.pid")" -m env $env "\$@"
+		EOF
+	else
+		cat >"$KP_ON_TARGET" <<-EOF
+		#!/bin/sh
+		exec env $env "\$@"
+		EOF
+	fi
+	chmod +x "$KP_ON_TARGET"
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")" \
 	    >"$d/known_hosts"
 	export KP_SSH_PORT=$port KP_SSH="ssh-ng://root@127.0.0.1:$port"
@@ -550,9 +590,9 @@ kp_sshd_stop() {
 	kp_wait_gone "$pid"
 }
 
-# The remote store's nix-store: the chroot store, in-process.
+# The remote store's nix-store, as on the target.
 remote_nix_store() {
-	NIX_REMOTE="$KP_REMOTE" nix-store "$@"
+	"$KP_ON_TARGET" nix-store "$@"
 }
 
 # Adds a fresh file to the remote store (unrooted); prints its path.
@@ -568,7 +608,7 @@ remote_gc() {
 
 # Succeeds if the remote store has the store path (by its logical name).
 remote_has() {
-	[ -e "$KP_REMOTE/nix/store/${1##*/}" ]
+	[ -e "$KP_TARGET_STORE/${1##*/}" ]
 }
 
 # deep_tree DIR LEVELS NAME [FILES]: DIR/d, LEVELS directories deep below

@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
 # keep-paths --capture -- DEPLOY: every path that crosses the command's ssh
 # to a host is held on that host until the command ends.  The "host" is a
-# real OpenSSH server on 127.0.0.1 whose Nix is another store (a chroot
-# store of its own); its collector, run "on the target" between the copy
-# and the switch, is the proof.  One machine plays both sides, so no store
-# path may sit in any process's environment (the target's collector reads
-# /proc/*/environ as roots): paths go to the commands in files.
+# real OpenSSH server on 127.0.0.1 whose Nix is another store: a plain
+# local store at this store directory's path, backed by other files and
+# other state in a private mount namespace that sshd runs in (the one
+# every command "on the target", $KP_ON_TARGET, enters); its collector,
+# run on the target between the copy and the switch, is the proof.  One
+# machine plays both sides, so no store path may sit in any process's
+# environment (the target's collector reads /proc/*/environ as roots):
+# paths go to the commands in files.
 
 load helpers
 
@@ -13,8 +16,10 @@ setup_file() {
 	kp_store_setup
 	kp_daemon_start
 	export NIX_REMOTE=daemon
-	kp_sshd_start
+	kp_sshd_start --namespace
 	[ -n "$KP_SSHD_MISSING" ] && return 0
+	# What only the target's processes have in their environment.
+	export TARGET_ENV="NIX_STATE_DIR=$KP_REMOTE/var/nix"
 	remote_nix_store --version >/dev/null
 	remote_add probe >/dev/null
 	# Nix 2.8 takes no port in an ssh URI: NIX_SSHOPTS gives it.
@@ -31,7 +36,7 @@ gc_loop_start() {
 	: >"$KP_NIX/remote-gc.log"
 	(
 		while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
-			NIX_REMOTE="$KP_REMOTE" nix-store --gc \
+			"$KP_ON_TARGET" nix-store --gc \
 			    >>"$KP_NIX/remote-gc.log" 2>&1 || true
 		done
 	) 3>&- &
@@ -69,22 +74,23 @@ deploy_script() {
 	serve) nix-copy-closure --to "root@127.0.0.1" "\$p" ;;
 	esac
 	echo copied
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	EOF
 	chmod +x "$f"
 	echo "$f"
 }
 
 # held_on_target: prints a shell function of that name for deploy
-# scripts: it waits until the copy's own ssh to the target has ended,
-# which keep-paths allows only once the holding session (its ssh says
-# ControlPath=none) holds what the copy carried.
+# scripts: "held_on_target [TENTHS]" waits (15 s by default) until the
+# copy's own ssh to the target has ended, which keep-paths allows only
+# once the holding session (its ssh says ControlPath=none) holds what the
+# copy carried.
 held_on_target() {
 	cat <<-'EOF'
 	held_on_target() {
 		i=0
-		while [ $i -lt 150 ]; do
+		while [ $i -lt "${1:-150}" ]; do
 			client= holding=
 			for pid in $(pgrep -x ssh); do
 				args=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null) || continue
@@ -109,7 +115,7 @@ no_daemon_left() {
 	for i in $(seq 50); do
 		found=
 		for pid in $(pgrep -f "nix-daemon --stdio"); do
-			grep -qzx "NIX_REMOTE=$KP_REMOTE" "/proc/$pid/environ" \
+			grep -qzx "$TARGET_ENV" "/proc/$pid/environ" \
 			    2>/dev/null && found=$pid
 		done
 		[ -z "$found" ] && return 0
@@ -117,6 +123,18 @@ no_daemon_left() {
 	done
 	ps -fp "$found" >&2
 	return 1
+}
+
+@test "the target is another store at the same store directory: what is added on one side is not on the other" {
+	p=$(remote_add only-there)
+	assert remote_has "$p"
+	"$KP_ON_TARGET" test -e "$p"		# there, at its logical path
+	refute [ -e "$p" ]
+	run ! nix-store --check-validity "$p"
+	q=$(kp_add only-here)
+	refute remote_has "$q"
+	run ! "$KP_ON_TARGET" test -e "$q"
+	run ! "$KP_ON_TARGET" nix-store --check-validity "$q"
 }
 
 @test "nix copy --to ssh-ng://: without keep-paths the target collects the copy before the switch" {
@@ -162,8 +180,8 @@ no_daemon_left() {
 	#!/bin/sh
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
 	ssh $NIX_SSHOPTS root@127.0.0.1 true "\$p" &&
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1 &&
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1 &&
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/touch"
 	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/touch"
@@ -216,8 +234,8 @@ no_daemon_left() {
 	done
 	# keep-paths waits up to half a second for ssh's exit status.
 	sleep 1
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/copy"
@@ -244,8 +262,8 @@ no_daemon_left() {
 	while [ ! -S "\$sock" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
 	NIX_SSHOPTS="$NIX_SSHOPTS -S \$sock" nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p"
 	kill \$master
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/master"
@@ -311,9 +329,9 @@ no_daemon_left() {
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
 	r=\$(cat "$BATS_TEST_TMPDIR/ref")
 	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
-	test -e "$KP_REMOTE/nix/store/\${r##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
+	test -e "$KP_TARGET_STORE/\${r##*/}"
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/closure"
@@ -333,7 +351,7 @@ no_daemon_left() {
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
 	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
 	sleep 1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/looped"
@@ -358,7 +376,7 @@ no_daemon_left() {
 	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
 	held_on_target
 	for pid in \$(pgrep -f "nix-daemon --stdio"); do
-		if grep -qzx "NIX_REMOTE=$KP_REMOTE" /proc/\$pid/environ 2>/dev/null; then
+		if grep -qzx "$TARGET_ENV" /proc/\$pid/environ 2>/dev/null; then
 			kill -9 \$pid
 		fi
 	done
@@ -366,8 +384,8 @@ no_daemon_left() {
 	until grep -q "reconnected;" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
 		sleep 0.1; i=\$((i + 1))
 	done
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
-	test -e "$KP_REMOTE/nix/store/\${p##*/}"
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/lost"
@@ -397,7 +415,7 @@ no_daemon_left() {
 	sshd=\$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid")
 	kill -STOP \$sshd
 	for pid in \$(pgrep -f "nix-daemon --stdio"); do
-		if grep -qzx "NIX_REMOTE=$KP_REMOTE" /proc/\$pid/environ 2>/dev/null; then
+		if grep -qzx "$TARGET_ENV" /proc/\$pid/environ 2>/dev/null; then
 			kill -9 \$pid
 		fi
 	done
@@ -405,7 +423,7 @@ no_daemon_left() {
 	until grep -q "connection lost" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 100 ]; do
 		sleep 0.1; i=\$((i + 1))
 	done
-	NIX_REMOTE="$KP_REMOTE" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
 	kill -CONT \$sshd
 	i=0
 	until grep -q " lost /" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
@@ -422,5 +440,42 @@ no_daemon_left() {
 	refute remote_has "$p"
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_line --partial "ssh-ng://root@127.0.0.1:$KP_SSH_PORT: lost $p"
+	no_daemon_left
+}
+
+@test "a host slow to answer holds up only its own paths: a copy to another host is held meanwhile" {
+	# The slow host: a second sshd, stopped, so ssh (and our holding
+	# session for it) waits for its banner.
+	local d="$BATS_FILE_TMPDIR/ssh" port i
+	for i in 1 2 3 4 5; do
+		port=$((KP_SSH_PORT + i))
+		sed -e "s/^Port .*/Port $port/" \
+		    -e "s|^PidFile .*|PidFile $d/slow.pid|" \
+		    "$d/sshd_config" >"$d/slow_config"
+		"$(PATH=$PATH:/usr/sbin command -v sshd)" -f "$d/slow_config" \
+		    -E "$d/slow.log" 3>&- && kp_wait_until -s "$d/slow.pid" &&
+		    break
+	done
+	kill -STOP "$(cat "$d/slow.pid")"
+	p=$(kp_add meanwhile)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/slow"
+	cat >>"$BATS_TEST_TMPDIR/slow" <<-EOF
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	ssh ${NIX_SSHOPTS% -p *} -p $port root@127.0.0.1 true &
+	sleep 1
+	if timeout 10 nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p"; then
+		echo copied
+	fi
+	# Held on the other host (its connection let go) within 5 s.
+	held_on_target 50 && echo held
+	kill \$!
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/slow"
+	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/slow"
+	kill -CONT "$(cat "$d/slow.pid")"
+	kill "$(cat "$d/slow.pid")"
+	assert_line copied
+	assert_line held
 	no_daemon_left
 }

@@ -5,7 +5,8 @@
  * batch is never copied; a store done at once, one answering later and
  * one failing are all told apart; drops find their roots in each store's
  * set; a store added while the session runs takes part from the next
- * batch.
+ * batch; a holding store still connecting holds up only the batches with
+ * requests for it.
  */
 #include "config.h"
 
@@ -35,6 +36,7 @@ struct fake {
 	const char	*keep;		/* a drop cannot release this one */
 	int		 at_once;	/* submit() answers, or handle() */
 	int		 fail;		/* handle() fails the store */
+	int		 unready;	/* ready() says no */
 	int		 busy;
 	size_t		 submits, drops;
 	int		*closed;
@@ -91,7 +93,7 @@ fake_handle(struct store *s, const struct pollfd *pfd)
 static int
 fake_ready(struct store *s)
 {
-	return 1;
+	return !((struct fake *)s)->unready;
 }
 
 static struct rootset *
@@ -367,6 +369,54 @@ added_later(void)
 	CHECK(closed == 2);
 }
 
+static void
+no_loss(void *arg, int status, const char *error, size_t roots,
+    const char *lost)
+{
+	CHECK(!"a holding store failed");
+}
+
+/*
+ * A holding store that is not ready yet (its host is slow to answer): a
+ * batch with nothing for it is done without it; one with a request for
+ * it waits, and starts on it once it is ready.
+ */
+static void
+holding_connecting(void)
+{
+	struct batch b = { NULL, 0, 0 };
+	struct fake *own, *host;
+	int closed = 0, k;
+	struct core *c = core_new();
+
+	own = fake_new(&closed, &fake_ops);
+	host = fake_new(&closed, &fake_ops);
+	own->at_once = host->at_once = 1;
+	host->unready = 1;
+	CHECK(core_add(c, &own->store, "own") == 0);
+	CHECK((k = core_add_holding(c, &host->store, "host", no_loss,
+	    NULL)) == 1);
+	CHECK(core_ready(c));		/* the session's own stores are */
+	push(&b, P1);
+	CHECK(unit_run(c, &b) == STORE_DONE);
+	CHECK(host->submits == 0);
+	CHECK_STR(unit_core_replies(c, &b, 0), "ok " P1 " own\n");
+	batch_free(&b);
+	push(&b, P2);
+	b.req[0].stores = 1u << k;
+	CHECK(unit_run(c, &b) == STORE_BUSY);
+	CHECK(host->submits == 0);
+	/* Its handshake is answered: it is due, and ready after. */
+	host->unready = 0;
+	host->busy = 1;
+	CHECK(unit_finish(c) == STORE_DONE);
+	CHECK(host->submits == 1);
+	CHECK_STR(unit_core_replies(c, &b, 0), "ok " P2 " host\n");
+	batch_free(&b);
+	core_close(c);
+	CHECK(closed == 2);
+}
+
 /* A store without a label beside another, or one too many: refused. */
 static void
 add_refused(void)
@@ -395,6 +445,7 @@ main(void)
 	RUN(one_fails);
 	RUN(drops);
 	RUN(added_later);
+	RUN(holding_connecting);
 	RUN(add_refused);
 	return UNIT_DONE();
 }
