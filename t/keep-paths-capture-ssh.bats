@@ -189,6 +189,25 @@ no_daemon_left() {
 	refute remote_has "$p"
 }
 
+@test "ssh takes the first -p: the holding session goes to the same host as the client, not the one a later -p names" {
+	p=$(kp_add first-port)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "$p"
+	# NIX_SSHOPTS ends in the target's -p; nothing listens on port 1.
+	cat >"$BATS_TEST_TMPDIR/ports" <<-EOF
+	#!/bin/sh
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	ssh $NIX_SSHOPTS -p 1 root@127.0.0.1 true "\$p" &&
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1 &&
+	test -e "$KP_TARGET_STORE/\${p##*/}"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/ports"
+	run -0 "$KEEP_PATHS" --capture --print-roots -- "$BATS_TEST_TMPDIR/ports"
+	assert_line "ok $p ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
+	remote_gc
+	refute remote_has "$p"
+}
+
 @test "an ssh that fails to connect is passed through: its status and its message" {
 	cat >"$BATS_TEST_TMPDIR/fail" <<-EOF
 	#!/bin/sh
