@@ -498,3 +498,24 @@ no_daemon_left() {
 	assert_line held
 	no_daemon_left
 }
+
+@test "past --capture-max on a host: said loudly, not held there, and the exit status says so" {
+	b=$(kp_add max-base)
+	a=$(kp_referrer max-top "$b")
+	echo "$a" >"$BATS_TEST_TMPDIR/path"
+	cat >"$BATS_TEST_TMPDIR/max" <<-EOF
+	#!/bin/sh
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null && echo copied
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/max"
+	# The copy's paths cross both capture's relay (from the local
+	# store) and ssh: each side counts them, each says so; the local
+	# side's 75 stands over the host's 79.
+	run --separate-stderr "$KEEP_PATHS" --capture --capture-max 1 -- \
+	    "$BATS_TEST_TMPDIR/max"
+	assert_equal "$status" 75
+	assert_line copied
+	[[ "$stderr" == *"capture over ssh: ssh-ng://root@127.0.0.1:$KP_SSH_PORT: more than 1 distinct store paths seen (--capture-max): "*" and every further new one are NOT held there"* ]]
+	[[ "$stderr" == *"capture: more than 1 distinct store paths seen (--capture-max): "* ]]
+}
