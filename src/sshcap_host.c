@@ -93,16 +93,24 @@ holding_argv_free(char **argv)
 	free(argv);
 }
 
-/* The holding session failed, or could not be opened: said once. */
+/*
+ * The holding session failed, or could not be opened: said once.  No path
+ * seen on the way to h is held there by us any more (--print-roots says
+ * "error").
+ */
 static void
 host_failed(struct sshhost *h, const char *why)
 {
+	size_t k;
+
 	if (!h->failed)
 		warnx("capture over ssh: %s: no holding session (%s): every "
 		    "connection to it stays open until the command ends, "
 		    "holding only what its own worker holds", h->uri, why);
 	h->failed = 1;
 	h->cap->partial = 1;
+	for (k = 0; k < h->nseen; k++)
+		h->seen[k]->reply = REPLY_ERROR;
 }
 
 /*
@@ -243,10 +251,14 @@ seen_submit(struct sshhost *h, struct sshseen *s)
 	return 0;
 }
 
-/* Adds path to h's seen set and queues it.  Returns it, or NULL (ENOMEM). */
+/*
+ * Adds path to h's seen set and queues it, if h has a holding session;
+ * else it is not held there ("error").  Returns it, or NULL (ENOMEM).
+ */
 static struct sshseen *
 seen_add(struct sshhost *h, const char *path)
 {
+	int holds = !h->failed && h->store != -1;
 	struct sshseen *s, **grown;
 	size_t cap_n;
 
@@ -260,9 +272,10 @@ seen_add(struct sshhost *h, const char *path)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
+	s->reply = REPLY_ERROR;
 	if ((s->path = strdup(path)) == NULL ||
 	    tsearch(s, &h->tree, seen_cmp) == NULL ||
-	    seen_submit(h, s) == -1) {
+	    (holds && seen_submit(h, s) == -1)) {
 		if (s->path != NULL)
 			tdelete(s, &h->tree, seen_cmp);
 		free(s->path);
@@ -281,8 +294,8 @@ sshcap_seen(void *arg, const char *path, size_t len)
 	struct sshseen key, *s, **found;
 	char copy[PATH_MAX];
 
-	if (h == NULL || h->failed || h->store == -1 || len >= sizeof(copy))
-		return 0;	/* nothing to hold it with */
+	if (h == NULL || len >= sizeof(copy))
+		return 0;	/* not a host we hold on */
 	memcpy(copy, path, len);
 	copy[len] = '\0';
 	key.path = copy;

@@ -258,10 +258,13 @@ no_daemon_left() {
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/copy"
-	run "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/copy"
+	run "$KEEP_PATHS" --capture --print-roots -- "$BATS_TEST_TMPDIR/copy"
 	assert_equal "$status" 79
 	assert_line switched
 	assert_equal "$(grep -c 'no holding session' <<<"$output")" 1
+	# Not held there by us: the host is reported, path by path.
+	assert_line "error $p ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
+	assert_line "ok $p local"
 	# Released: the kept connections went with the session.
 	remote_gc
 	refute remote_has "$p"
@@ -451,11 +454,12 @@ no_daemon_left() {
 	echo deployed
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/gap"
-	run bash -c '"$0" --capture -- "$1" 2>"$2"' "$KEEP_PATHS" \
-	    "$BATS_TEST_TMPDIR/gap" "$BATS_TEST_TMPDIR/err"
+	run bash -c '"$0" --capture --print-roots -- "$1" 2>"$2"' \
+	    "$KEEP_PATHS" "$BATS_TEST_TMPDIR/gap" "$BATS_TEST_TMPDIR/err"
 	kill -CONT "$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid")"
 	assert_equal "$status" 79
 	assert_line deployed
+	assert_line "error $p ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
 	refute remote_has "$p"
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_line --partial "ssh-ng://root@127.0.0.1:$KP_SSH_PORT: lost $p"
