@@ -108,6 +108,16 @@ held_on_target() {
 	EOF
 }
 
+# No temporary roots file is left on the target once a collection has
+# run (it removes those of processes gone), nor in the local store's.
+no_temproots_left() {
+	run ls -A "$KP_REMOTE/var/nix/temproots"
+	assert_output ""
+	nix-store --gc >/dev/null 2>&1
+	run ls -A "$NIX_STATE_DIR/temproots"
+	assert_output ""
+}
+
 # No nix-daemon --stdio is left on this file's target, ours or the
 # command's (other test files' daemons serve other stores).
 no_daemon_left() {
@@ -149,12 +159,14 @@ no_daemon_left() {
 @test "nix copy --to ssh-ng:// under --capture: held on the target from the copy to the switch, collected after" {
 	p=$(kp_add captured)
 	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	gc_loop_start
 	run -0 "$KEEP_PATHS" --capture -- "$(deploy_script ssh-ng)"
+	gc_loop_stop
 	assert_line copied
-	assert remote_has "$p"
 	remote_gc
 	refute remote_has "$p"
 	no_daemon_left
+	no_temproots_left
 }
 
 @test "nix-copy-closure --to (the serve protocol) under --capture: held on the target" {
@@ -165,9 +177,12 @@ no_daemon_left() {
 	assert_line copied
 	p=$(kp_add serve-captured)
 	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	gc_loop_start
 	run -0 "$KEEP_PATHS" --capture -- "$(deploy_script serve)"
+	gc_loop_stop
 	remote_gc
 	refute remote_has "$p"
+	no_temproots_left
 }
 
 @test "a path already on the target, unrooted, is held too once the command names it to the host" {
@@ -289,7 +304,9 @@ no_daemon_left() {
 	echo switched
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/master"
+	gc_loop_start
 	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/master"
+	gc_loop_stop
 	assert_line switched
 	remote_gc
 	refute remote_has "$p"
