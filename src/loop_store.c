@@ -184,7 +184,11 @@ captured_replies(struct loop *l)
 			}
 			break;
 		case CAPTURED_SSH:
-			sshcap_answered(l->cfg->sshcap, r, rep);
+			if (sshcap_answered(l->cfg->sshcap, r, rep,
+			    &l->queued) == -1) {
+				warn("capture over ssh");
+				rc = KP_EXIT_OSERR;
+			}
 			break;
 		}
 	}

@@ -221,18 +221,17 @@ conn_start(struct sshcap *cap, struct sshc *c)
 		warnx("ssh %u: %s: %s", c->id, c->host != NULL ? c->host->uri :
 		    "no host held on", c->args.command != NULL ?
 		    c->args.command : "(no command)");
-	sshcap_settle(c);
-	return 0;
+	return sshcap_settle(c);
 }
 
-void
+int
 sshcap_settle(struct sshc *c)
 {
 	const struct sshhost *h = c->host;
-	int held;
+	int held, n;
 
 	if (!c->used)
-		return;
+		return 0;
 	held = sshcap_held(c);
 	/* A command's own paths are held before it runs; where the host
 	 * cannot hold them, it runs at once (never a client left hanging). */
@@ -244,10 +243,15 @@ sshcap_settle(struct sshc *c)
 			sshcap_tell_status(c);
 			conn_free(c);
 		}
-		return;
+		return 0;
 	}
 	if (c->pid <= 0 || !held)
-		return;
+		return 0;
+	if ((c->client_eof || c->sock == -1) && !c->rechecked) {
+		c->rechecked = 1;
+		if ((n = sshcap_recheck(c)) != 0)
+			return n == -1 ? -1 : 0;	/* held once answered */
+	}
 	if ((c->client_eof || c->sock == -1) && buf_used(&c->to_up) == 0)
 		sshcap_close_fd(&c->to_ssh);
 	/* Nix killed its ssh: ours goes too, now that its paths are held. */
@@ -255,6 +259,7 @@ sshcap_settle(struct sshc *c)
 		kill(c->pid, SIGTERM);
 		c->ended = 1;
 	}
+	return 0;
 }
 
 void
@@ -408,7 +413,8 @@ sshcap_handle(struct sshcap *cap, const struct pollfd *pfd,
 		}
 		if (c->pid != 0 && conn_io(c, &pfd[1 + 5 * i]) == -1)
 			rc = -1;
-		sshcap_settle(c);
+		if (rc == 0)
+			rc = sshcap_settle(c);
 		conn_done(c);
 	}
 	if (rc == 0 && pfd[0].revents)

@@ -73,9 +73,13 @@ int	sshcap_handle(struct sshcap *, const struct pollfd *,
 /* Reaps the real ssh processes that have exited (SIGCHLD). */
 void	sshcap_reap(struct sshcap *);
 
-/* A captured request of ours has its reply (in queue order). */
-void	sshcap_answered(struct sshcap *, const struct request *,
-	    const struct reply *);
+/*
+ * A captured request of ours has its reply (in queue order).  A path may
+ * be checked again (a captured request appended to queued).  Returns 0/-1
+ * (ENOMEM).
+ */
+int	sshcap_answered(struct sshcap *, const struct request *,
+	    const struct reply *, struct batch *queued);
 
 /*
  * --print-roots, once the command is done: every path seen on the way to

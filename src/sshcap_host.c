@@ -349,21 +349,41 @@ sshcap_held(const struct sshc *c)
 	return 1;
 }
 
-void
+int
+sshcap_recheck(struct sshc *c)
+{
+	struct sshhost *h = c->host;
+	size_t k, n = 0;
+
+	if (h == NULL || h->failed || h->store == -1)
+		return 0;
+	for (k = 0; k < h->nseen; k++) {
+		if (h->seen[k]->reply != REPLY_MISSING)
+			continue;
+		if (seen_submit(h, h->seen[k]) == -1)
+			return -1;
+		n++;
+	}
+	if (h->submitted > c->need)
+		c->need = h->submitted;
+	return (int)n;
+}
+
+int
 sshcap_answered(struct sshcap *cap, const struct request *req,
-    const struct reply *rep)
+    const struct reply *rep, struct batch *queued)
 {
 	struct sshhost *h = NULL;
+	struct sshseen key, **found;
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < cap->nhosts && h == NULL; i++)
 		if (cap->hosts[i]->store != -1 &&
 		    req->stores == (1u << cap->hosts[i]->store))
 			h = cap->hosts[i];
-	struct sshseen key, **found;
-
 	if (h == NULL)
-		return;		/* its holding session is gone */
+		return 0;	/* its holding session is gone */
 	h->answered++;
 	key.path = req->path;
 	if ((found = tfind(&key, &h->tree, seen_cmp)) != NULL)
@@ -377,10 +397,13 @@ sshcap_answered(struct sshcap *cap, const struct request *req,
 		h->unheld = 1;
 		cap->partial = 1;
 	}
-	for (i = 0; i < SSHCAP_CONNS_MAX; i++)
+	cap->queued = queued;
+	for (i = 0; i < SSHCAP_CONNS_MAX && rc == 0; i++)
 		if (cap->conns[i].used && (cap->conns[i].host == h ||
 		    cap->conns[i].args.master))
-			sshcap_settle(&cap->conns[i]);
+			rc = sshcap_settle(&cap->conns[i]);
+	cap->queued = NULL;
+	return rc;
 }
 
 int

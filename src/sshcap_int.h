@@ -62,6 +62,9 @@ struct sshc {
 	struct pathscan	 from_client, from_up;
 	unsigned long	 need;		/* the last seq seen on it */
 	int		 client_eof;	/* the client's stdin ended */
+	int		 rechecked;	/* its host's paths not valid when
+					   seen were checked again once the
+					   client was done */
 	int		 ended;		/* killed: the shim went first */
 };
 
@@ -78,7 +81,8 @@ struct sshcap {
 	size_t		 nhosts;
 	int		 partial;	/* a host held less than it saw */
 	int		 listed;	/* --print-roots: its list is out */
-	struct batch	*queued;	/* during sshcap_handle */
+	struct batch	*queued;	/* during sshcap_handle and
+					   sshcap_answered */
 };
 
 /* sshcap_host.c */
@@ -91,6 +95,14 @@ int	sshcap_seen(void *c, const char *path, size_t len);
 /* Whether every path seen on c is held on its host; for a control master,
  * on every connection (it may carry them). */
 int	sshcap_held(const struct sshc *);
+/*
+ * c's client is done: its host's paths that were not valid there when
+ * they were seen (a copy's, on their way) are checked again, so those
+ * valid now are acked "ok" while the client's connection still holds
+ * them, and a reconnect that finds one gone says it was lost.  Returns
+ * how many were queued (to cap->queued), or -1 (ENOMEM).
+ */
+int	sshcap_recheck(struct sshc *c);
 void	sshcap_hosts_free(struct sshcap *);
 
 /* sshcap_shim.c */
@@ -111,7 +123,10 @@ void	sshcap_close_fd(int *fd);
 
 /* sshcap.c */
 
-/* Lets c's connection go on or end, as what it saw is held. */
-void	sshcap_settle(struct sshc *c);
+/*
+ * Lets c's connection go on or end, as what it saw is held (and, once its
+ * client is done, checked again: sshcap_recheck).  Returns 0/-1 (ENOMEM).
+ */
+int	sshcap_settle(struct sshc *c);
 
 #endif
