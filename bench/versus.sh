@@ -5,6 +5,7 @@
 #   register    N paths on the daemon back end, until every reply is read
 #   held        its resident KiB once it holds them
 #   drop        then "drop" of one of them, until its reply
+#   dropped     its resident KiB once the drop is done
 #   peak        the whole session's peak resident KiB (GNU time's %M)
 # Prints the median of each, and new/old ratios (below 1: the new one is
 # faster or smaller).
@@ -22,10 +23,10 @@ bench_setup "$max"
 end="$NIX_STORE_DIR/00000000000000000000000000000000-end"
 first=$(head -n 1 "$work/all-paths")
 
-# session KEEP-PATHS: "REGISTER-S DROP-S PEAK-KIB HELD-KIB".  With -q only
+# session KEEP-PATHS: "REGISTER-S DROP-S PEAK-KIB HELD-KIB DROPPED-KIB".  With -q only
 # problems are replied to, so a missing sentinel path marks each end.
 session() {
-	local kp=$1 t0 t1 t2 reply pid kid held
+	local kp=$1 t0 t1 t2 reply pid kid held dropped
 	t0=$(now)
 	coproc S { exec /usr/bin/time -f '%M' -o "$work/rss" "$kp" -q \
 	    --store daemon; }
@@ -44,10 +45,11 @@ session() {
 	t2=$(now)
 	[ "$reply" = "missing $end" ] ||
 	    { echo "$kp: unexpected reply to the drop: $reply" >&2; exit 1; }
+	dropped=$(awk '/^VmRSS:/ { print $2 }' "/proc/${kid%% *}/status")
 	exec {sin}>&- {sout}<&-
 	wait "$pid" 2>/dev/null || true
 	echo "$(echo "$t1 - $t0" | bc -l) $(echo "$t2 - $t1" | bc -l)" \
-	    "$(cat "$work/rss") $held"
+	    "$(cat "$work/rss") $held $dropped"
 }
 
 : >"$work/old"; : >"$work/new"
@@ -57,7 +59,7 @@ for r in $(seq "$REPS"); do
 done
 col() { cut -d' ' -f"$2" "$work/$1" | median; }
 printf '%-10s %12s %12s %8s\n' "$max paths" old new new/old
-for c in 1:register-s 2:drop-s 3:peak-KiB 4:held-KiB; do
+for c in 1:register-s 2:drop-s 3:peak-KiB 4:held-KiB 5:dropped-KiB; do
 	o=$(col old "${c%%:*}"); n=$(col new "${c%%:*}")
 	printf '%-10s %12s %12s %7.2fx\n' "${c#*:}" "$o" "$n" \
 	    "$(echo "$n / $o" | bc -l)"

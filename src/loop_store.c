@@ -220,8 +220,10 @@ batch_done(struct loop *l)
 	    LOOP_GO)
 		rc = captured;
 	/* Freed, not kept: a session holding roots for hours should not
-	 * keep the high-water mark of its largest batch. */
-	l->trim_due |= l->inflight.n >= TRIM_AFTER;
+	 * keep the high-water mark of its largest batch, nor of a drop's
+	 * new connection taking every root that stays. */
+	l->trim_due |= l->inflight.n >= TRIM_AFTER || (l->inflight.n > 0 &&
+	    l->inflight.req[0].kind == REQUEST_DROP);
 	core_replies_read(l->core);
 	batch_free(&l->inflight);
 	if (l->trim_due && l->queued.n == 0) {
