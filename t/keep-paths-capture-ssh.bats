@@ -540,3 +540,37 @@ no_daemon_left() {
 	[[ "$stderr" == *"capture over ssh: ssh-ng://root@127.0.0.1:$KP_SSH_PORT: more than 1 distinct store paths seen (--capture-max): "*" and every further new one are NOT held there"* ]]
 	[[ "$stderr" == *"capture: more than 1 distinct store paths seen (--capture-max): "* ]]
 }
+
+@test "two hosts at once (a deploy to several machines): each path is held on the host it went to" {
+	local known="$BATS_FILE_TMPDIR/ssh/known_hosts"
+	# "localhost" is a second name for the target: a second host to us.
+	grep -q '^\[localhost\]' "$known" ||
+	    sed -n "s/^\[127\.0\.0\.1\]/[localhost]/p" "$known" >>"$known"
+	a=$(kp_add to-first)
+	b=$(kp_add to-second)
+	echo "$a" >"$BATS_TEST_TMPDIR/a"
+	echo "$b" >"$BATS_TEST_TMPDIR/b"
+	cat >"$BATS_TEST_TMPDIR/two" <<-EOF
+	#!/bin/sh
+	set -e
+	a=\$(cat "$BATS_TEST_TMPDIR/a")
+	b=\$(cat "$BATS_TEST_TMPDIR/b")
+	nix --extra-experimental-features nix-command copy --to ssh-ng://root@127.0.0.1 "\$a" 2>/dev/null &
+	nix --extra-experimental-features nix-command copy --to ssh-ng://root@localhost "\$b" 2>/dev/null
+	wait \$!
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${a##*/}"
+	test -e "$KP_TARGET_STORE/\${b##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/two"
+	run -0 "$KEEP_PATHS" --capture --print-roots -- "$BATS_TEST_TMPDIR/two"
+	assert_line switched
+	assert_line "ok $a ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
+	assert_line "ok $b ssh-ng://root@localhost:$KP_SSH_PORT"
+	refute_line "ok $b ssh-ng://root@127.0.0.1:$KP_SSH_PORT"
+	remote_gc
+	refute remote_has "$a"
+	refute remote_has "$b"
+	no_daemon_left
+}
