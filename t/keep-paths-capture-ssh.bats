@@ -574,3 +574,29 @@ no_daemon_left() {
 	refute remote_has "$b"
 	no_daemon_left
 }
+
+@test "a deploy whose ssh shares connections (ControlMaster=auto, ControlPersist, as nixos-rebuild sets): held on the target" {
+	p=$(kp_add persist)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	local opts="-o ControlMaster=auto -o ControlPath=$BATS_TEST_TMPDIR/cm-%C -o ControlPersist=30"
+	cat >"$BATS_TEST_TMPDIR/persist" <<-EOF
+	#!/bin/sh
+	set -e
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	export NIX_SSHOPTS="$NIX_SSHOPTS $opts"
+	nix-copy-closure --to root@127.0.0.1 "\$p" 2>/dev/null
+	ssh \$NIX_SSHOPTS root@127.0.0.1 true
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
+	test -e "$KP_TARGET_STORE/\${p##*/}"
+	echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/persist"
+	run -0 "$KEEP_PATHS" --capture -- "$BATS_TEST_TMPDIR/persist"
+	assert_line switched
+	# The persisting master is the user's choice (ssh -O exit ends it);
+	# no root of ours stays with it.
+	ssh $NIX_SSHOPTS $opts -O exit root@127.0.0.1 2>/dev/null || true
+	remote_gc
+	refute remote_has "$p"
+	no_daemon_left
+}
