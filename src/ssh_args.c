@@ -225,6 +225,25 @@ names(const char *w, size_t n, const char *program)
 	    (n == len || w[n - len - 1] == '/');
 }
 
+/*
+ * Whether w (n bytes) begins a store option, "--store" or "--option
+ * store" (its "store" taken from s at *p): its value is the next word.
+ */
+static int
+store_option(const char *s, size_t *p, const char *w, size_t n)
+{
+	const char *next;
+	size_t at = *p;
+
+	if (n == 7 && memcmp(w, "--store", 7) == 0)
+		return 1;
+	if (n != 8 || memcmp(w, "--option", 8) != 0 ||
+	    word(s, &at, &next) != 5 || memcmp(next, "store", 5) != 0)
+		return 0;
+	*p = at;
+	return 1;
+}
+
 int
 ssh_args_nix(const struct ssh_args *a, char **bindir, char **store)
 {
@@ -243,9 +262,9 @@ ssh_args_nix(const struct ssh_args *a, char **bindir, char **store)
 		} else if (prog != NULL && ((n == 7 && memcmp(w, "--stdio",
 		    7) == 0) || (n == 7 && memcmp(w, "--serve", 7) == 0)))
 			nix = 1;
-		else if (prog != NULL && n == 7 && memcmp(w, "--store",
-		    7) == 0 && (n = word(a->command, &p, &w)) > 0 &&
-		    *store == NULL && (*store = strndup(w, n)) == NULL)
+		else if (prog != NULL && store_option(a->command, &p, w, n) &&
+		    (n = word(a->command, &p, &w)) > 0 && *store == NULL &&
+		    (*store = strndup(w, n)) == NULL)
 			goto oom;
 	}
 	if (!nix) {

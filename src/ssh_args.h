@@ -45,7 +45,8 @@ int	ssh_args_parse(struct ssh_args *, int argc,
 /*
  * The Nix the command runs on the host, if it is Nix's own: the directory
  * of its nix-daemon or nix-store ("" for one found in PATH) into *bindir,
- * and its --store value, or NULL, into *store; new strings.  Returns 1 for
+ * and its --store (or --option store) value, or NULL, into *store; new
+ * strings.  Returns 1 for
  * a Nix command (nix-daemon --stdio, nix-store --serve), 0 for another
  * (or none), -1 for ENOMEM.
  */

@@ -50,6 +50,8 @@ nix_programs(void)
 	const char *serve[] = { "-p22", "host", "nix-store", "--serve", "--write" };
 	const char *prog[] = { "host", "--",
 	    "/nix/store/x-nix/bin/nix-daemon --stdio --store local?root=/r" };
+	const char *option[] = { "host", "nix-store", "--serve", "--option",
+	    "store", "/s", "--write" };
 	struct ssh_args a;
 	char *bindir, *store;
 
@@ -64,6 +66,12 @@ nix_programs(void)
 	CHECK(ssh_args_nix(&a, &bindir, &store) == 1);
 	CHECK_STR(bindir, "/nix/store/x-nix/bin/");
 	CHECK_STR(store, "local?root=/r");
+	free(bindir);
+	free(store);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(option), option) == 0);
+	CHECK(ssh_args_nix(&a, &bindir, &store) == 1);
+	CHECK_STR(store, "/s");
 	free(bindir);
 	free(store);
 	ssh_args_free(&a);
