@@ -75,6 +75,21 @@ take_port(struct ssh_args *a, const char *port)
 }
 
 /*
+ * -o RequestTTY: yes and force ask for a terminal, no for none; as an
+ * option, only if no word before set it.
+ */
+static void
+take_tty(struct ssh_args *a, const char *value)
+{
+	if (value == NULL || a->tty != 0)
+		return;
+	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "force") == 0)
+		a->tty = 1;
+	else if (strcasecmp(value, "no") == 0)
+		a->tty = -1;
+}
+
+/*
  * The destination: its own user ("u@h", "ssh://u@h") and port
  * ("ssh://h:22") count where it stands among the options.
  */
@@ -114,6 +129,9 @@ option(struct ssh_args *a, int argc, const char *const argv[], int *i)
 			/* No command of its own: a master, or no session. */
 			if (strchr("MNGV", w[k]) != NULL)
 				a->master = 1;
+			/* -t and -T: the last one wins, as in ssh. */
+			if (w[k] == 't' || w[k] == 'T')
+				a->tty = w[k] == 't' ? 1 : -1;
 			opt[1] = w[k];
 			if (strchr(LOGIN_FLAG, w[k]) != NULL &&
 			    login_push(a, opt) == -1)
@@ -129,6 +147,7 @@ option(struct ssh_args *a, int argc, const char *const argv[], int *i)
 		else if (w[k] == 'o') {
 			take_user(a, config_value(arg, "User"));
 			take_port(a, config_value(arg, "Port"));
+			take_tty(a, config_value(arg, "RequestTTY"));
 		}
 		if (w[k] == 'O' || w[k] == 'W')
 			a->master = 1;	/* a control command, or stdio

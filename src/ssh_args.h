@@ -33,6 +33,10 @@ struct ssh_args {
 	char		*command;
 	int		 master;	/* -M, -N, -O, -W, -G, -V: no command
 					   of its own */
+	int		 tty;		/* 1: a terminal on the host (-t,
+					   RequestTTY yes or force); -1: none
+					   (-T, RequestTTY no); 0: ssh's
+					   default (one for a login shell) */
 };
 
 /*

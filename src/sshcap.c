@@ -156,6 +156,42 @@ exec_ssh(struct sshc *c, int in, int out)
 	_exit(255);
 }
 
+/*
+ * Whether ssh would ask the host for a terminal on the client's stdin: -t,
+ * or a login shell (no command), from a terminal.  Through pipes of ours
+ * it would get none (a sudo prompt there fails).
+ */
+static int
+wants_tty(const struct sshc *c)
+{
+	const struct ssh_args *a = &c->args;
+
+	if (a->master || a->tty == -1 || c->fds[0] == -1 || !isatty(c->fds[0]))
+		return 0;
+	return a->tty == 1 || a->command == NULL;
+}
+
+/*
+ * The real ssh on the client's own terminal: not relayed, so only its
+ * command line is scanned (its paths are held before it runs).
+ */
+static int
+start_ssh_on_tty(struct sshc *c)
+{
+	pid_t pid;
+
+	if ((pid = spawn_fork()) == 0)
+		exec_ssh(c, c->fds[0], c->fds[1]);
+	if (pid == -1)
+		return -1;
+	c->pid = pid;
+	sshcap_close_fd(&c->fds[0]);
+	sshcap_close_fd(&c->fds[1]);
+	sshcap_close_fd(&c->fds[2]);
+	c->client_eof = 1;
+	return 0;
+}
+
 /* Runs the real ssh on pipes of ours.  Returns 0, or -1: the shim hears
  * 255, as from an ssh that could not run. */
 static int
@@ -164,6 +200,8 @@ start_ssh(struct sshc *c)
 	int in[2], out[2];
 	pid_t pid;
 
+	if (wants_tty(c))
+		return start_ssh_on_tty(c);
 	if (pipe2(in, O_CLOEXEC) == -1)
 		return -1;
 	if (pipe2(out, O_CLOEXEC) == -1) {

@@ -600,3 +600,26 @@ no_daemon_left() {
 	refute remote_has "$p"
 	no_daemon_left
 }
+
+@test "ssh -t from a terminal gets its terminal on the host (a sudo prompt there works); its command line's paths are held first" {
+	command -v script >/dev/null || skip "no script(1) (Debian: bsdutils)"
+	p=$(kp_add on-tty)
+	echo "$p" >"$BATS_TEST_TMPDIR/path"
+	nix --extra-experimental-features nix-command copy --to "$TARGET" "$p"
+	cat >"$BATS_TEST_TMPDIR/tty" <<-EOF
+	#!/bin/sh
+	p=\$(cat "$BATS_TEST_TMPDIR/path")
+	ssh $NIX_SSHOPTS -t root@127.0.0.1 "tty; test -e \$p" &&
+	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1 &&
+	test -e "$KP_TARGET_STORE/\${p##*/}" && echo switched
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/tty"
+	# script(1) gives the command a terminal, as a user's shell would.
+	run script -qec "$KEEP_PATHS --capture -- $BATS_TEST_TMPDIR/tty" /dev/null
+	assert_success
+	assert_output --regexp '/dev/pts/[0-9]+'
+	assert_output --partial switched
+	refute_output --partial "Pseudo-terminal will not be allocated"
+	remote_gc
+	refute remote_has "$p"
+}

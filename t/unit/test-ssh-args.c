@@ -227,6 +227,33 @@ host_keys(void)
 	free(k4);
 }
 
+/* Whether ssh asks for a terminal: -t and -T, the last one wins; an
+ * -o RequestTTY only if none came before it (as ssh -G says). */
+static void
+terminals(void)
+{
+	const char *tT[] = { "-t", "-T", "h" };
+	const char *Tt[] = { "-T", "-t", "h" };
+	const char *o_t[] = { "-o", "RequestTTY=no", "-t", "h" };
+	const char *t_o[] = { "-t", "-oRequestTTY=no", "h" };
+	const char *o[] = { "-o", "RequestTTY force", "h", "cmd" };
+	const char *none[] = { "h", "cmd" };
+	struct ssh_args a;
+
+	CHECK(ssh_args_parse(&a, ARGC(tT), tT) == 0 && a.tty == -1);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(Tt), Tt) == 0 && a.tty == 1);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(o_t), o_t) == 0 && a.tty == 1);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(t_o), t_o) == 0 && a.tty == 1);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(o), o) == 0 && a.tty == 1);
+	ssh_args_free(&a);
+	CHECK(ssh_args_parse(&a, ARGC(none), none) == 0 && a.tty == 0);
+	ssh_args_free(&a);
+}
+
 int
 main(void)
 {
@@ -237,5 +264,6 @@ main(void)
 	RUN(uri_destination);
 	RUN(first_value_wins);
 	RUN(host_keys);
+	RUN(terminals);
 	return UNIT_DONE();
 }
