@@ -81,12 +81,29 @@ deploy_script() {
 	echo "$f"
 }
 
-# held_on_target: prints a shell function of that name for deploy
-# scripts: "held_on_target [TENTHS]" waits (15 s by default) until the
-# copy's own ssh to the target has ended, which keep-paths allows only
-# once the holding session (its ssh says ControlPath=none) holds what the
-# copy carried.
-held_on_target() {
+# deploy_functions: prints shell functions for deploy scripts:
+#   held_on_target [TENTHS]  waits (15 s by default) until the copy's own
+#	ssh to the target has ended, which keep-paths allows only once the
+#	holding session (its ssh says ControlPath=none) holds what the copy
+#	carried
+#   kill_target_daemons  kills every nix-daemon --stdio on the target
+#   wait_for LINE FILE  waits (15 s at most) until FILE has LINE in it
+deploy_functions() {
+	cat <<-EOF
+	kill_target_daemons() {
+		for pid in \$(pgrep -f "nix-daemon --stdio"); do
+			if grep -qzx "$TARGET_ENV" /proc/\$pid/environ 2>/dev/null; then
+				kill -9 \$pid
+			fi
+		done
+	}
+	wait_for() {
+		i=0
+		until grep -q "\$1" "\$2" || [ \$i -ge 150 ]; do
+			sleep 0.1; i=\$((i + 1))
+		done
+	}
+	EOF
 	cat <<-'EOF'
 	held_on_target() {
 		i=0
@@ -408,21 +425,14 @@ no_daemon_left() {
 	# After the copy only holding sessions serve the target (the copy's
 	# own connection ends once its paths are held): every one is killed,
 	# and the target collects only once keep-paths says it holds again.
-	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/lost"
+	{ echo '#!/bin/sh'; deploy_functions; } >"$BATS_TEST_TMPDIR/lost"
 	cat >>"$BATS_TEST_TMPDIR/lost" <<-EOF
 	set -e
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
 	nix --extra-experimental-features nix-command copy --to "$TARGET" "\$p" 2>/dev/null
 	held_on_target
-	for pid in \$(pgrep -f "nix-daemon --stdio"); do
-		if grep -qzx "$TARGET_ENV" /proc/\$pid/environ 2>/dev/null; then
-			kill -9 \$pid
-		fi
-	done
-	i=0
-	until grep -q "reconnected;" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
-		sleep 0.1; i=\$((i + 1))
-	done
+	kill_target_daemons
+	wait_for "reconnected;" "$BATS_TEST_TMPDIR/err"
 	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
 	test -e "$KP_TARGET_STORE/\${p##*/}"
 	echo switched
@@ -445,7 +455,7 @@ no_daemon_left() {
 	echo "$p" >"$BATS_TEST_TMPDIR/path"
 	# sshd stopped: the holding session cannot reconnect, so the target
 	# collects in the gap; then sshd goes on and the recheck finds it.
-	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/gap"
+	{ echo '#!/bin/sh'; deploy_functions; } >"$BATS_TEST_TMPDIR/gap"
 	cat >>"$BATS_TEST_TMPDIR/gap" <<-EOF
 	set -e
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
@@ -453,21 +463,11 @@ no_daemon_left() {
 	held_on_target
 	sshd=\$(cat "$BATS_FILE_TMPDIR/ssh/sshd.pid")
 	kill -STOP \$sshd
-	for pid in \$(pgrep -f "nix-daemon --stdio"); do
-		if grep -qzx "$TARGET_ENV" /proc/\$pid/environ 2>/dev/null; then
-			kill -9 \$pid
-		fi
-	done
-	i=0
-	until grep -q "connection lost" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 100 ]; do
-		sleep 0.1; i=\$((i + 1))
-	done
+	kill_target_daemons
+	wait_for "connection lost" "$BATS_TEST_TMPDIR/err"
 	"$KP_ON_TARGET" nix-store --gc >>"$KP_NIX/remote-gc.log" 2>&1
 	kill -CONT \$sshd
-	i=0
-	until grep -q " lost /" "$BATS_TEST_TMPDIR/err" || [ \$i -ge 150 ]; do
-		sleep 0.1; i=\$((i + 1))
-	done
+	wait_for " lost /" "$BATS_TEST_TMPDIR/err"
 	echo deployed
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/gap"
@@ -499,7 +499,7 @@ no_daemon_left() {
 	kill -STOP "$(cat "$d/slow.pid")"
 	p=$(kp_add meanwhile)
 	echo "$p" >"$BATS_TEST_TMPDIR/path"
-	{ echo '#!/bin/sh'; held_on_target; } >"$BATS_TEST_TMPDIR/slow"
+	{ echo '#!/bin/sh'; deploy_functions; } >"$BATS_TEST_TMPDIR/slow"
 	cat >>"$BATS_TEST_TMPDIR/slow" <<-EOF
 	p=\$(cat "$BATS_TEST_TMPDIR/path")
 	ssh ${NIX_SSHOPTS% -p *} -p $port root@127.0.0.1 true &
