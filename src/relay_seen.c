@@ -294,7 +294,8 @@ relay_end_listed(struct relay *r, struct buf *out, int json,
 	if (relay_unanswered(r) > 0)
 		return 0;
 	r->listed = 1;
-	qsort(r->seen, r->nseen, sizeof(*r->seen), seen_sort_cmp);
+	if (r->nseen > 1)	/* seen may be NULL: qsort(NULL, 0) is undefined */
+		qsort(r->seen, r->nseen, sizeof(*r->seen), seen_sort_cmp);
 	/* Store paths are name characters and slashes: nothing to escape. */
 	for (i = 0; i < r->nseen && rc == 0; i++) {
 		s = r->seen[i];
