@@ -16,14 +16,8 @@
 #include "pathscan.h"
 #include "relay.h"
 #include "request.h"
+#include "seenset.h"
 #include "transport.h"
-
-/* A path seen in the relayed traffic. */
-struct seen {
-	char		*path;
-	unsigned long	 seq;		/* of its last captured request */
-	enum reply_kind	 reply;		/* its last reply */
-};
 
 struct conn {
 	struct relay	*relay;
@@ -54,10 +48,7 @@ struct relay {
 	long		 paused_until;	/* -1, or accept() ran out of fds */
 	struct conn	 conns[RELAY_CLIENTS_MAX];
 	unsigned	 served;	/* clients ever */
-	void		*tree;		/* tsearch(3) tree of struct seen */
-	struct seen	**seen;		/* all of them, for listing and freeing */
-	size_t		 nseen;
-	size_t		 capseen;
+	struct seenset	 seen;		/* the paths in the relayed traffic */
 	unsigned long	 submitted;	/* captured requests queued */
 	unsigned long	 answered;	/* ... that have their reply */
 	int		 unheld;	/* a path could not be held */
@@ -83,8 +74,6 @@ void	relay_dir_remove(struct relay *);
 
 /* pathscan_found for a struct conn: a path in its traffic. */
 int	relay_seen_path(void *conn, const char *path, size_t len);
-/* Orders struct seen by path, for tsearch(3). */
-int	relay_seen_cmp(const void *, const void *);
 /* Frees every path seen. */
 void	relay_seen_free(struct relay *);
 

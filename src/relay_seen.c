@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +17,6 @@
 #include "relay_int.h"
 #include "storepath.h"
 #include "xio.h"
-
-int
-relay_seen_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct seen *)a)->path,
-	    ((const struct seen *)b)->path);
-}
-
-static struct seen *
-seen_find(struct relay *r, const char *path)
-{
-	struct seen key, **found;
-
-	key.path = (char *)path;
-	found = tfind(&key, &r->tree, relay_seen_cmp);
-	return found != NULL ? *found : NULL;
-}
 
 /* Queues a captured request for s, the newest number.  Returns 0/-1. */
 static int
@@ -51,27 +33,10 @@ seen_submit(struct relay *r, struct seen *s, struct batch *queued)
 static struct seen *
 seen_add(struct relay *r, const char *path)
 {
-	struct seen *s, **grown;
-	size_t cap;
+	struct seen *s;
 
-	if (r->nseen == r->capseen) {
-		cap = r->capseen == 0 ? 64 : r->capseen * 2;
-		if ((grown = reallocarray(r->seen, cap, sizeof(*grown))) ==
-		    NULL)
-			return NULL;
-		r->seen = grown;
-		r->capseen = cap;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = seenset_add(&r->seen, path)) == NULL)
 		return NULL;
-	if ((s->path = strdup(path)) == NULL ||
-	    tsearch(s, &r->tree, relay_seen_cmp) == NULL) {
-		free(s->path);
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	r->seen[r->nseen++] = s;
 	return seen_submit(r, s, r->queued) == 0 ? s : NULL;
 }
 
@@ -92,10 +57,10 @@ seen_note(struct relay *r, const char *path, size_t len, unsigned client,
 		return 0;	/* cannot be one: no store path is this long */
 	memcpy(copy, path, len);
 	copy[len] = '\0';
-	if ((s = seen_find(r, copy)) == NULL) {
+	if ((s = seenset_find(&r->seen, copy)) == NULL) {
 		if (r->lost)
 			return 0;	/* nothing holds paths any more */
-		if (r->nseen >= r->max_seen) {
+		if (r->seen.n >= r->max_seen) {
 			if (r->over++ == 0)
 				warnx("capture: more than %zu distinct store "
 				    "paths seen (--capture-max): %s and every "
@@ -215,7 +180,7 @@ int
 relay_answered(struct relay *r, const struct request *req,
     const struct reply *rep, struct batch *queued)
 {
-	struct seen *s = seen_find(r, req->path);
+	struct seen *s = seenset_find(&r->seen, req->path);
 	size_t i, len = strlen(req->path);
 	int rc = 0;
 
@@ -268,53 +233,26 @@ relay_end(struct relay *r, struct batch *queued)
 	size_t i;
 
 	relay_stop_listening(r);
-	for (i = 0; i < r->nseen; i++)
-		if (seen_submit(r, r->seen[i], queued) == -1)
+	for (i = 0; i < r->seen.n; i++)
+		if (seen_submit(r, r->seen.all[i], queued) == -1)
 			return -1;
 	return 0;
-}
-
-static int
-seen_sort_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct seen *const *)a)->path,
-	    (*(struct seen *const *)b)->path);
 }
 
 int
 relay_end_listed(struct relay *r, struct buf *out, int json,
     const char *store)
 {
-	const struct seen *s;
-	size_t i;
-	int rc = 0;
-
 	if (r->listed)
 		return 1;
 	if (relay_unanswered(r) > 0)
 		return 0;
 	r->listed = 1;
-	if (r->nseen > 1)	/* seen may be NULL: qsort(NULL, 0) is undefined */
-		qsort(r->seen, r->nseen, sizeof(*r->seen), seen_sort_cmp);
-	/* Store paths are name characters and slashes: nothing to escape. */
-	for (i = 0; i < r->nseen && rc == 0; i++) {
-		s = r->seen[i];
-		rc = request_format_root(out, s->path, s->reply, store, json);
-	}
-	return rc == 0 ? 1 : -1;
+	return seenset_list(&r->seen, out, store, json) == 0 ? 1 : -1;
 }
 
 void
 relay_seen_free(struct relay *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->nseen; i++) {
-		tdelete(r->seen[i], &r->tree, relay_seen_cmp);
-		free(r->seen[i]->path);
-		free(r->seen[i]);
-	}
-	free(r->seen);
-	r->seen = NULL;
-	r->nseen = 0;
+	seenset_free(&r->seen);
 }

@@ -283,14 +283,14 @@ sshcap_settle(struct sshc *c)
 		}
 		return 0;
 	}
-	if (c->pid <= 0 || !held)
-		return 0;
-	if ((c->client_eof || c->sock == -1) && !c->rechecked) {
+	if (c->pid <= 0 || !held || (!c->client_eof && c->sock != -1))
+		return 0;	/* the client is not done with it */
+	if (!c->rechecked) {
 		c->rechecked = 1;
 		if ((n = sshcap_recheck(c)) != 0)
 			return n == -1 ? -1 : 0;	/* held once answered */
 	}
-	if ((c->client_eof || c->sock == -1) && buf_used(&c->to_up) == 0)
+	if (buf_used(&c->to_up) == 0)
 		sshcap_close_fd(&c->to_ssh);
 	/* Nix killed its ssh: ours goes too, now that its paths are held. */
 	if (c->sock == -1 && !c->ended && c->pid > 0) {

@@ -9,7 +9,6 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +17,6 @@
 #include "sshcap_int.h"
 #include "store_daemon.h"
 #include "transport.h"
-
-static int
-seen_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct sshseen *)a)->path,
-	    ((const struct sshseen *)b)->path);
-}
 
 /*
  * The holding session's ssh: the real one, to the same host as the same
@@ -109,8 +101,8 @@ host_failed(struct sshhost *h, const char *why)
 		    "holding only what its own worker holds", h->uri, why);
 	h->failed = 1;
 	h->cap->partial = 1;
-	for (k = 0; k < h->nseen; k++)
-		h->seen[k]->reply = REPLY_ERROR;
+	for (k = 0; k < h->seen.n; k++)
+		h->seen.all[k]->reply = REPLY_ERROR;
 }
 
 /*
@@ -238,7 +230,7 @@ oom:
 
 /* Queues a captured request for s, the newest number.  Returns 0/-1. */
 static int
-seen_submit(struct sshhost *h, struct sshseen *s)
+seen_submit(struct sshhost *h, struct seen *s)
 {
 	struct request *r;
 
@@ -255,35 +247,18 @@ seen_submit(struct sshhost *h, struct sshseen *s)
  * Adds path to h's seen set and queues it, if h has a holding session;
  * else it is not held there ("error").  Returns it, or NULL (ENOMEM).
  */
-static struct sshseen *
+static struct seen *
 seen_add(struct sshhost *h, const char *path)
 {
-	int holds = !h->failed && h->store != -1;
-	struct sshseen *s, **grown;
-	size_t cap_n;
+	struct seen *s;
 
-	if (h->nseen == h->capseen) {
-		cap_n = h->capseen == 0 ? 64 : h->capseen * 2;
-		if ((grown = reallocarray(h->seen, cap_n, sizeof(*grown))) ==
-		    NULL)
-			return NULL;
-		h->seen = grown;
-		h->capseen = cap_n;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = seenset_add(&h->seen, path)) == NULL)
 		return NULL;
-	s->reply = REPLY_ERROR;
-	if ((s->path = strdup(path)) == NULL ||
-	    tsearch(s, &h->tree, seen_cmp) == NULL ||
-	    (holds && seen_submit(h, s) == -1)) {
-		if (s->path != NULL)
-			tdelete(s, &h->tree, seen_cmp);
-		free(s->path);
-		free(s);
-		return NULL;
+	if (h->failed || h->store == -1) {
+		s->reply = REPLY_ERROR;
+		return s;
 	}
-	h->seen[h->nseen++] = s;
-	return s;
+	return seen_submit(h, s) == 0 ? s : NULL;
 }
 
 int
@@ -291,28 +266,29 @@ sshcap_seen(void *arg, const char *path, size_t len)
 {
 	struct sshc *c = arg;
 	struct sshhost *h = c->host;
-	struct sshseen key, *s, **found;
+	struct seen *s;
 	char copy[PATH_MAX];
 
 	if (h == NULL || len >= sizeof(copy))
 		return 0;	/* not a host we hold on */
 	memcpy(copy, path, len);
 	copy[len] = '\0';
-	key.path = copy;
-	if ((found = tfind(&key, &h->tree, seen_cmp)) != NULL)
-		s = *found;
-	else if (h->nseen >= h->cap->cfg.max_seen) {
-		if (h->over++ == 0)
-			warnx("capture over ssh: %s: more than %zu distinct "
-			    "store paths seen (--capture-max): %s and every "
-			    "further new one are NOT held there", h->uri,
-			    h->cap->cfg.max_seen, copy);
-		h->cap->partial = 1;
-		return 0;
-	} else if ((s = seen_add(h, copy)) == NULL)
-		return -1;
-	else if (h->cap->cfg.verbose)
-		warnx("ssh %u: %s: %s", c->id, h->uri, copy);
+	if ((s = seenset_find(&h->seen, copy)) == NULL) {
+		if (h->seen.n >= h->cap->cfg.max_seen) {
+			if (h->over++ == 0)
+				warnx("capture over ssh: %s: more than %zu "
+				    "distinct store paths seen "
+				    "(--capture-max): %s and every further "
+				    "new one are NOT held there", h->uri,
+				    h->cap->cfg.max_seen, copy);
+			h->cap->partial = 1;
+			return 0;
+		}
+		if ((s = seen_add(h, copy)) == NULL)
+			return -1;
+		if (h->cap->cfg.verbose)
+			warnx("ssh %u: %s: %s", c->id, h->uri, copy);
+	}
 	if (s->seq > c->need)
 		c->need = s->seq;
 	return 0;
@@ -357,10 +333,10 @@ sshcap_recheck(struct sshc *c)
 
 	if (h == NULL || h->failed || h->store == -1)
 		return 0;
-	for (k = 0; k < h->nseen; k++) {
-		if (h->seen[k]->reply != REPLY_MISSING)
+	for (k = 0; k < h->seen.n; k++) {
+		if (h->seen.all[k]->reply != REPLY_MISSING)
 			continue;
-		if (seen_submit(h, h->seen[k]) == -1)
+		if (seen_submit(h, h->seen.all[k]) == -1)
 			return -1;
 		n++;
 	}
@@ -374,7 +350,7 @@ sshcap_answered(struct sshcap *cap, const struct request *req,
     const struct reply *rep, struct batch *queued)
 {
 	struct sshhost *h = NULL;
-	struct sshseen key, **found;
+	struct seen *s;
 	size_t i;
 	int rc = 0;
 
@@ -385,9 +361,8 @@ sshcap_answered(struct sshcap *cap, const struct request *req,
 	if (h == NULL)
 		return 0;	/* its holding session is gone */
 	h->answered++;
-	key.path = req->path;
-	if ((found = tfind(&key, &h->tree, seen_cmp)) != NULL)
-		(*found)->reply = rep->kind;
+	if ((s = seenset_find(&h->seen, req->path)) != NULL)
+		s->reply = rep->kind;
 	if (rep->kind == REPLY_ERROR) {
 		if (!h->unheld)
 			warnx("capture over ssh: %s: %s: %s: not held "
@@ -415,21 +390,14 @@ sshcap_end(struct sshcap *cap, struct batch *queued)
 	cap->queued = queued;
 	for (i = 0; i < cap->nhosts; i++) {
 		h = cap->hosts[i];
-		for (k = 0; k < h->nseen && !h->failed && h->store != -1; k++)
-			if (seen_submit(h, h->seen[k]) == -1) {
+		for (k = 0; k < h->seen.n && !h->failed && h->store != -1; k++)
+			if (seen_submit(h, h->seen.all[k]) == -1) {
 				cap->queued = NULL;
 				return -1;
 			}
 	}
 	cap->queued = NULL;
 	return 0;
-}
-
-static int
-seen_sort_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct sshseen *const *)a)->path,
-	    (*(struct sshseen *const *)b)->path);
 }
 
 int
@@ -447,24 +415,17 @@ sshcap_end_answered(const struct sshcap *cap)
 int
 sshcap_end_listed(struct sshcap *cap, struct buf *out, int json)
 {
-	struct sshhost *h;
-	size_t i, k;
+	size_t i;
 
 	if (cap->listed)
 		return 1;
 	if (!sshcap_end_answered(cap))
 		return 0;
 	cap->listed = 1;
-	for (i = 0; i < cap->nhosts; i++) {
-		h = cap->hosts[i];
-		if (h->nseen > 1)
-			qsort(h->seen, h->nseen, sizeof(*h->seen),
-			    seen_sort_cmp);
-		for (k = 0; k < h->nseen; k++)
-			if (request_format_root(out, h->seen[k]->path,
-			    h->seen[k]->reply, h->uri, json) == -1)
-				return -1;
-	}
+	for (i = 0; i < cap->nhosts; i++)
+		if (seenset_list(&cap->hosts[i]->seen, out, cap->hosts[i]->uri,
+		    json) == -1)
+			return -1;
 	return 1;
 }
 
@@ -474,7 +435,7 @@ sshcap_seen_any(const struct sshcap *cap)
 	size_t i;
 
 	for (i = 0; i < cap->nhosts; i++)
-		if (cap->hosts[i]->nseen > 0)
+		if (cap->hosts[i]->seen.n > 0)
 			return 1;
 	return 0;
 }
@@ -493,16 +454,11 @@ void
 sshcap_hosts_free(struct sshcap *cap)
 {
 	struct sshhost *h;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < cap->nhosts; i++) {
 		h = cap->hosts[i];
-		for (k = 0; k < h->nseen; k++) {
-			tdelete(h->seen[k], &h->tree, seen_cmp);
-			free(h->seen[k]->path);
-			free(h->seen[k]);
-		}
-		free(h->seen);
+		seenset_free(&h->seen);
 		free(h->key);
 		free(h->uri);
 		free(h);

@@ -15,15 +15,9 @@
 
 #include "buf.h"
 #include "pathscan.h"
+#include "seenset.h"
 #include "ssh_args.h"
 #include "sshcap.h"
-
-/* A path seen on the way to or from a host. */
-struct sshseen {
-	char		*path;
-	unsigned long	 seq;		/* of its last captured request */
-	enum reply_kind	 reply;		/* its last reply */
-};
 
 struct sshhost {
 	struct sshcap	*cap;
@@ -32,9 +26,7 @@ struct sshhost {
 	int		 store;		/* the core's index; -1: none */
 	int		 failed;	/* no holding session: said once */
 	int		 unheld;	/* a path it could not hold: said once */
-	void		*tree;		/* tsearch(3) tree of struct sshseen */
-	struct sshseen	**seen;
-	size_t		 nseen, capseen;
+	struct seenset	 seen;		/* on the way to or from it */
 	unsigned long	 over;		/* paths past max_seen */
 	unsigned long	 submitted;	/* captured requests queued */
 	unsigned long	 answered;	/* ... that have their reply */
